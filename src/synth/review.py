@@ -1,0 +1,448 @@
+"""Load a review folder (CSV files or one workbook) into validated tables.
+
+:func:`load_review` reads everything, checks everything, and either returns a :class:`Review` or
+raises one :class:`~synth.errors.ReviewDataError` listing every problem found, one line each, as
+``file:row:column: value — what is allowed`` with rows numbered as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from synth.errors import Problem, ReviewDataError
+from synth.prisma import PrismaCounts, parse_prisma, read_prisma
+from synth.schema import AIMS, TABLES, Field, Table, pandera_schema
+
+__all__ = ["Review", "load_review", "find_reviews"]
+
+_HEADER_ROW = 1
+"""Spreadsheet row of the header; data row ``i`` (0-based) is row ``i + 2``."""
+
+
+@dataclass(frozen=True)
+class Review:
+    """A validated review: its tables, PRISMA counts and metadata.
+
+    ``quality`` and ``prisma`` are ``None`` when the review has no such file; analyses that need
+    them say so rather than fail.
+    """
+
+    name: str
+    path: Path
+    studies: pd.DataFrame
+    performance: pd.DataFrame
+    quality: pd.DataFrame | None = None
+    prisma: PrismaCounts | None = None
+    title: str = ""
+    synthetic: bool = False
+    description: str = ""
+
+    @property
+    def has_quality(self) -> bool:
+        return self.quality is not None and not self.quality.empty
+
+    @property
+    def has_prisma(self) -> bool:
+        return self.prisma is not None
+
+    def summary(self) -> str:
+        """A few lines saying what the review holds (for ``synth check``)."""
+        per_aim = self.performance.groupby("aim", observed=True)["study_id"]
+        aims = ", ".join(f"{aim}: {per_aim.get_group(aim).nunique()} studies / "
+                         f"{len(per_aim.get_group(aim))} AUCs"
+                         for aim in AIMS if aim in per_aim.groups)
+        lines = [
+            f"{self.name}{' (synthetic demonstration data)' if self.synthetic else ''}: "
+            f"{len(self.studies)} studies, {len(self.performance)} reported AUCs",
+            f"  by aim: {aims or 'none'}",
+        ]
+        if self.has_quality:
+            raters = ", ".join(sorted(self.quality["rater"].unique()))
+            lines.append(f"  quality: {len(self.quality)} rows, raters {raters}")
+        else:
+            lines.append("  quality: none (no quality.csv)")
+        lines.append(f"  PRISMA: {'yes' if self.has_prisma else 'none (no prisma.yaml)'}")
+        return "\n".join(lines)
+
+
+
+def _suggest(value: str, choices: tuple[str, ...]) -> str:
+    lower = {c.lower(): c for c in choices}
+    if value.lower() in lower:
+        return f"; did you mean '{lower[value.lower()]}'?"
+    close = difflib.get_close_matches(value.lower(), list(lower), n=1, cutoff=0.6)
+    return f"; did you mean '{lower[close[0]]}'?" if close else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "(empty)"
+    return repr(str(value)) if isinstance(value, str) else repr(value)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+_PARSER_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_DECIMAL_COMMA = re.compile(r"^(-?\d+),(\d+)$")
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem], str]:
+    """Read a CSV as text cells; return (frame, problems, separator)."""
+    name = path.name
+    raw = path.read_bytes()
+    if not raw.strip():
+        return None, [Problem(name, None, None, "file is empty",
+                              "a header row and one row per record (see data/README.md)")], ","
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(name, line, None,
+                              f"byte 0x{raw[exc.start]:02x} is not UTF-8 text",
+                              "save the file as CSV UTF-8")], ","
+    header = text.splitlines()[0]
+    sep = ";" if header.count(";") > header.count(",") else ","
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                         na_values=[""], skip_blank_lines=False)
+    except pd.errors.ParserError as exc:
+        m = _PARSER_ERROR.search(str(exc))
+        if m:
+            expected, line, saw = m.groups()
+            return None, [Problem(name, int(line), None, f"{saw} cells",
+                                  f"{expected} cells, one per header column; quote cells that "
+                                  f"contain '{sep}'")], sep
+        return None, [Problem(name, None, None, str(exc).strip(), "a well-formed CSV file")], sep
+    return df, [], sep
+
+
+def _read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a damaged or non-xlsx file
+        return {}, [Problem(path.name, None, None, f"cannot be read as a workbook ({exc})",
+                            "an .xlsx file saved by Excel or LibreOffice")]
+    return {str(k).strip(): v for k, v in sheets.items()}, []
+
+
+# --- validation ------------------------------------------------------------------------------
+
+def _coerce(series: pd.Series, f: Field, sep: str) -> tuple[pd.Series, list[int]]:
+    """Convert text cells to the field's type; return (typed series, indexes that failed)."""
+    cells = [v.strip() if isinstance(v, str) else None for v in series.astype(object)]
+    text = pd.Series([v or None for v in cells], index=series.index, dtype=object)
+    if f.dtype == "str":
+        return text.astype(object), []
+    bad: list[int] = []
+    out: list[Any] = []
+    for idx, v in text.items():
+        if not isinstance(v, str):
+            out.append(pd.NA)
+            continue
+        if sep == ";":
+            v = _DECIMAL_COMMA.sub(r"\1.\2", v)
+        try:
+            x = float(v)
+        except ValueError:
+            x = float("nan")
+        if not np.isfinite(x) or (f.dtype == "int" and not x.is_integer()):
+            bad.append(idx)
+            out.append(pd.NA)
+        else:
+            out.append(int(x) if f.dtype == "int" else x)
+    dtype = "Int64" if f.dtype == "int" else "Float64"
+    return pd.Series(out, index=series.index, dtype=dtype), bad
+
+
+def _validate_table(df: pd.DataFrame, table: Table, label: str, sep: str
+                    ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    problems: list[Problem] = []
+    df = df.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    df = df.dropna(how="all")
+    for col in list(df.columns):
+        if col.startswith("Unnamed:") and df[col].isna().all():
+            df = df.drop(columns=col)
+
+    known = table.columns
+    for col in df.columns:
+        if col in known:
+            continue
+        if col.startswith("Unnamed:"):
+            problems.append(Problem(label, _HEADER_ROW, f"column {int(col.split(':')[1]) + 1}",
+                                    "cells without a header", "a column name in row 1"))
+            continue
+        hint = _suggest(col, known)
+        allowed = (f"not a column of {table.filename}{hint}" if hint else
+                   f"not a column of {table.filename}; allowed: {', '.join(known)}")
+        problems.append(Problem(label, _HEADER_ROW, col, "unknown column", allowed))
+    for col in table.required_columns:
+        if col not in df.columns:
+            problems.append(Problem(label, _HEADER_ROW, col, "(missing column)",
+                                    f"required: {table.field(col).description}"))
+    if df.empty:
+        problems.append(Problem(label, _HEADER_ROW + 1, None, "no data rows",
+                                f"at least one row: {table.description.lower()}"))
+        return None, problems
+
+    present = tuple(c for c in known if c in df.columns)
+    typed = pd.DataFrame(index=df.index)
+    reported: set[tuple[int, str]] = set()
+    for col in present:
+        f = table.field(col)
+        typed[col], bad = _coerce(df[col], f, sep)
+        for idx in bad:
+            value = str(df.at[idx, col]).strip()
+            hint = ""
+            if f.dtype != "str" and _DECIMAL_COMMA.match(value):
+                hint = " (use a decimal point, or save the file with ';' as separator)"
+            problems.append(Problem(label, idx + 2, col, repr(value), f.allowed_text() + hint))
+            reported.add((idx, col))
+
+    try:
+        pandera_schema(table, present).validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        problems += _pandera_problems(exc.failure_cases, typed, table, label, reported)
+    if problems:
+        return None, problems
+    for f in table.fields:
+        if f.name not in typed:
+            typed[f.name] = pd.Series(pd.NA, index=typed.index,
+                                      dtype={"int": "Int64", "float": "Float64"}.get(f.dtype,
+                                                                                       object))
+    return typed[list(known)].reset_index(drop=True), problems
+
+
+def _pandera_problems(cases: pd.DataFrame, typed: pd.DataFrame, table: Table, label: str,
+                      reported: set[tuple[int, str]]) -> list[Problem]:
+    """Turn pandera's failure cases into one problem per row and column.
+
+    A cross-column rule is reported only when none of its cells already has a problem of its
+    own, so one bad value gives one line.
+    """
+    rules = {r.name: r for r in table.row_checks}
+    cases = cases[cases["index"].notna()]
+    out: list[Problem] = []
+    seen: set[tuple[int, str]] = set(reported)
+    for case in cases[~cases["check"].isin(list(rules))].itertuples(index=False):
+        idx, col = int(case.index), str(case.column)
+        if (idx, col) in seen:
+            continue
+        seen.add((idx, col))
+        f = table.field(col)
+        value = typed.at[idx, col]
+        if case.check == "not_nullable":
+            out.append(Problem(label, idx + 2, col, "(empty)", "required: " + f.allowed_text()))
+            continue
+        hint = _suggest(str(value), f.allowed) if f.allowed and isinstance(value, str) else ""
+        out.append(Problem(label, idx + 2, col, _show(value), f.allowed_text() + hint))
+    flagged = set(seen)
+    for case in cases[cases["check"].isin(list(rules))].itertuples(index=False):
+        idx, rule = int(case.index), rules[case.check]
+        if (idx, rule.column) in seen or any((idx, c) in flagged for c in rule.columns):
+            continue
+        seen.add((idx, rule.column))
+        values = ", ".join(f"{c}={_show(typed.at[idx, c])}" for c in rule.columns)
+        out.append(Problem(label, idx + 2, rule.column, values, rule.allowed))
+    return sorted(out, key=lambda p: (p.row or 0, table.columns.index(p.column)
+                                      if p.column in table.columns else 0))
+
+
+def _check_keys(studies: pd.DataFrame | None, others: dict[str, tuple[pd.DataFrame, str]],
+                studies_label: str) -> list[Problem]:
+    """Unique study_id, known study_id in other tables, unique (study_id, rater)."""
+    problems: list[Problem] = []
+    if studies is not None:
+        first_row: dict[str, int] = {}
+        for i, sid in studies["study_id"].items():
+            if sid in first_row:
+                problems.append(Problem(studies_label, i + 2, "study_id", repr(sid),
+                                        f"a unique study_id; already used on row "
+                                        f"{first_row[sid]}"))
+            else:
+                first_row[sid] = i + 2
+    known = tuple(studies["study_id"]) if studies is not None else None
+    for name, (df, label) in others.items():
+        if known is not None:
+            for i, sid in df["study_id"].items():
+                if sid not in known:
+                    problems.append(Problem(label, i + 2, "study_id", repr(sid),
+                                            f"a study_id of {studies_label}" +
+                                            _suggest(sid, known)))
+        if name == "quality":
+            seen: dict[tuple[str, str], int] = {}
+            for i, (sid, rater) in df[["study_id", "rater"]].iterrows():
+                if (sid, rater) in seen:
+                    problems.append(Problem(label, i + 2, "rater", repr(rater),
+                                            f"one row per study and rater; {sid!r} rated by "
+                                            f"{rater!r} already on row {seen[(sid, rater)]}"))
+                else:
+                    seen[(sid, rater)] = i + 2
+    return problems
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+def _read_meta(folder: Path) -> tuple[dict[str, Any], list[Problem]]:
+    path = folder / "review.yaml"
+    if not path.exists():
+        return {}, []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return {}, [Problem("review.yaml", None, None, f"cannot be read ({exc})",
+                            "UTF-8 YAML with title, synthetic, description")]
+    allowed = ("title", "synthetic", "description")
+    problems = [Problem("review.yaml", None, str(k), "unknown key",
+                        "allowed: " + ", ".join(allowed) + _suggest(str(k), allowed))
+                for k in (data if isinstance(data, dict) else {}) if k not in allowed]
+    if not isinstance(data, dict):
+        return {}, [Problem("review.yaml", None, None, repr(data), "a mapping of keys")]
+    if not isinstance(data.get("synthetic", False), bool):
+        problems.append(Problem("review.yaml", None, "synthetic", repr(data["synthetic"]),
+                                "true or false"))
+    return data, problems
+
+
+def _workbook_prisma(df: pd.DataFrame, label: str
+                     ) -> tuple[PrismaCounts | None, list[Problem]]:
+    """A ``prisma`` sheet: columns ``key`` and ``value``, dotted keys (``databases.PubMed``)."""
+    df = df.dropna(how="all")
+    if list(df.columns[:2]) != ["key", "value"]:
+        return None, [Problem(label, _HEADER_ROW, None, f"columns {list(df.columns)}",
+                              "two columns: key, value")]
+    data: dict[str, Any] = {}
+    lines: dict[tuple[str, ...], int] = {}
+    for i, key, value in df[["key", "value"]].itertuples():
+        path = tuple(str(key).strip().split("."))
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        text = None if pd.isna(value) else str(value).strip()
+        node[path[-1]] = int(float(text)) if text and re.fullmatch(r"\d+(\.0+)?", text) else text
+        for n in range(1, len(path) + 1):
+            lines.setdefault(path[:n], i + 2)
+    return parse_prisma(data, file=label, lines=lines)
+
+
+def find_reviews(root: str | Path = "data") -> list[Path]:
+    """Review folders under ``root``: those holding ``studies.csv`` or one ``.xlsx``."""
+    root = Path(root)
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and ((p / "studies.csv").exists() or any(p.glob("*.xlsx"))))
+
+
+def load_review(path: str | Path) -> Review:
+    """Read and validate a review folder, or one ``.xlsx`` workbook.
+
+    Parameters
+    ----------
+    path
+        A folder with ``studies.csv``, ``performance.csv``, optionally ``quality.csv``,
+        ``prisma.yaml`` and ``review.yaml``; or a workbook with sheets of the same names
+        (a folder holding exactly one workbook and no ``studies.csv`` works too).
+
+    Returns
+    -------
+    Review
+        ``studies``, ``performance`` and ``quality`` as typed DataFrames with every column of
+        the data dictionary (absent optional columns filled with missing values), rows in file
+        order; ``prisma`` as :class:`~synth.prisma.PrismaCounts`.
+
+    Raises
+    ------
+    ReviewDataError
+        Listing every problem found, ``file:row:column: value — what is allowed``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ReviewDataError([Problem(str(path), None, None, "no such file or folder",
+                                       "a review folder or an .xlsx workbook")], str(path))
+    folder = path if path.is_dir() else path.parent
+    workbook: Path | None = None
+    if path.is_file():
+        if path.suffix.lower() != ".xlsx":
+            raise ReviewDataError([Problem(path.name, None, None, "not a folder or workbook",
+                                           "a review folder or an .xlsx workbook")], str(path))
+        workbook = path
+    elif not (path / "studies.csv").exists():
+        books = sorted(path.glob("*.xlsx"))
+        if len(books) == 1:
+            workbook = books[0]
+
+    meta, problems = _read_meta(folder)
+    frames: dict[str, pd.DataFrame | None] = {}
+    labels: dict[str, str] = {}
+    prisma: PrismaCounts | None = None
+
+    if workbook is not None:
+        sheets, wb_problems = _read_workbook(workbook)
+        problems += wb_problems
+        for table in TABLES:
+            label = f"{workbook.name}[{table.name}]"
+            labels[table.name] = label
+            if table.name not in sheets:
+                if not table.optional and not wb_problems:
+                    found = ", ".join(sheets) or "none"
+                    problems.append(Problem(workbook.name, None, None,
+                                            f"no sheet '{table.name}' (sheets: {found})",
+                                            "sheets studies, performance, optional quality "
+                                            "and prisma" + _suggest(table.name, tuple(sheets))))
+                frames[table.name] = None
+                continue
+            frames[table.name], p = _validate_table(sheets[table.name], table, label, ",")
+            problems += p
+        if "prisma" in sheets:
+            prisma, p = _workbook_prisma(sheets["prisma"], f"{workbook.name}[prisma]")
+            problems += p
+    else:
+        for table in TABLES:
+            file = folder / table.filename
+            labels[table.name] = table.filename
+            if not file.exists():
+                frames[table.name] = None
+                if not table.optional:
+                    problems.append(Problem(table.filename, None, None, "file missing",
+                                            f"{table.filename} in {folder}: "
+                                            f"{table.description.lower()}"))
+                continue
+            raw, p, sep = _read_csv(file)
+            problems += p
+            if raw is not None:
+                frames[table.name], p = _validate_table(raw, table, table.filename, sep)
+                problems += p
+            else:
+                frames[table.name] = None
+    if workbook is None or (folder / "prisma.yaml").exists() and prisma is None:
+        if (folder / "prisma.yaml").exists():
+            prisma, p = read_prisma(folder / "prisma.yaml")
+            problems += p
+
+    others = {name: (frames[name], labels[name]) for name in ("performance", "quality")
+              if frames.get(name) is not None}
+    problems += _check_keys(frames.get("studies"), others, labels["studies"])
+    if problems:
+        raise ReviewDataError(problems, str(path))
+    return Review(
+        name=folder.name if workbook is None or path.is_dir() else workbook.stem,
+        path=path,
+        studies=frames["studies"],
+        performance=frames["performance"],
+        quality=frames.get("quality"),
+        prisma=prisma,
+        title=str(meta.get("title", "")),
+        synthetic=bool(meta.get("synthetic", False)),
+        description=str(meta.get("description", "")).strip(),
+    )

@@ -1,0 +1,392 @@
+"""The review's tables: one vocabulary of columns, their pandera schemas and the data dictionary.
+
+Each table is declared once as a tuple of :class:`Field`; the pandera schema that validates it and
+the data dictionary in ``data/README.md`` are both built from that declaration, so the two cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import pandera.pandas as pa
+
+from synth.quality import RQS
+
+__all__ = [
+    "AIMS",
+    "COHORTS",
+    "MODALITIES",
+    "MODELS",
+    "SITES",
+    "DESIGNS",
+    "CENTRES",
+    "VALIDATIONS",
+    "RATERS",
+    "Field",
+    "Table",
+    "TABLES",
+    "STUDIES",
+    "PERFORMANCE",
+    "QUALITY",
+    "pandera_schema",
+    "data_dictionary",
+]
+
+AIMS: tuple[str, ...] = ("grade", "differential diagnosis", "response", "outcome")
+COHORTS: tuple[str, ...] = ("training", "internal validation", "external validation")
+MODELS: tuple[str, ...] = ("radiomics", "deep learning", "combined", "clinical", "single feature")
+MODALITIES: tuple[str, ...] = ("CT", "MRI", "PET", "multiple")
+SITES: tuple[str, ...] = (
+    "pancreas",
+    "stomach",
+    "duodenum",
+    "small intestine",
+    "appendix",
+    "colorectum",
+    "liver",
+    "mixed",
+)
+DESIGNS: tuple[str, ...] = ("retrospective", "prospective")
+CENTRES: tuple[str, ...] = ("single", "multi")
+VALIDATIONS: tuple[str, ...] = ("none", "internal", "external")
+RATERS: tuple[str, ...] = ("A", "B", "C", "D", "consensus")
+
+FIRST_YEAR = 1990
+"""Earliest plausible publication year of a radiomics or texture-analysis study."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a review table: its type, whether it must be present, and what it allows."""
+
+    name: str
+    dtype: str
+    description: str
+    required: bool = False
+    nullable: bool = True
+    allowed: tuple | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    help: str | None = None
+
+    def allowed_text(self) -> str:
+        """What this column accepts, in words, for error messages and the data dictionary."""
+        if self.help:
+            return self.help
+        if self.allowed is not None:
+            return "one of: " + ", ".join(str(a) for a in self.allowed)
+        kind = {"int": "a whole number", "float": "a number", "str": "text"}[self.dtype]
+        if self.min is not None and self.max is not None:
+            return f"{kind} from {_num(self.min)} to {_num(self.max)}"
+        if self.min is not None:
+            return f"{kind} ≥ {_num(self.min)}"
+        if self.max is not None:
+            return f"{kind} ≤ {_num(self.max)}"
+        return kind
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule across columns of one row; reported at ``column`` when it fails."""
+
+    name: str
+    column: str
+    columns: tuple[str, ...]
+    allowed: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A review table: file stem, its fields and its cross-column rules."""
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    row_checks: tuple[RowCheck, ...] = ()
+    optional: bool = False
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+_MAX_YEAR = _dt.date.today().year + 1
+_SOURCE = "Where this row's facts were read: URL or citation, plus table/section."
+
+STUDIES = Table(
+    name="studies",
+    description="One row per included study.",
+    fields=(
+        Field(
+            "study_id",
+            "str",
+            "Unique key, first author + year, e.g. `gu2019`.",
+            required=True,
+            nullable=False,
+            pattern=r"^[a-z][a-z0-9_]*$",
+            help="lower-case letters, digits and _, starting with a letter (e.g. gu2019)",
+        ),
+        Field("first_author", "str", "First author, e.g. `Gu D`.", required=True, nullable=False),
+        Field(
+            "year",
+            "int",
+            "Publication year.",
+            required=True,
+            nullable=False,
+            min=FIRST_YEAR,
+            max=_MAX_YEAR,
+            help=f"a year from {FIRST_YEAR} to next year",
+        ),
+        Field("title", "str", "Article title."),
+        Field("journal", "str", "Journal."),
+        Field(
+            "doi",
+            "str",
+            "DOI without URL prefix.",
+            pattern=r"^10\.\d{4,9}/\S+$",
+            help="a DOI such as 10.1007/s00330-022-08996-w (no https://doi.org/)",
+        ),
+        Field("pmid", "int", "PubMed identifier.", min=1),
+        Field("country", "str", "Country of the (first) centre."),
+        Field("design", "str", "Study design.", allowed=DESIGNS),
+        Field("centres", "str", "Single- or multi-centre data.", allowed=CENTRES),
+        Field("site", "str", "Primary tumour site.", required=True, nullable=False, allowed=SITES),
+        Field(
+            "modality",
+            "str",
+            "Imaging modality of the radiomics analysis.",
+            required=True,
+            nullable=False,
+            allowed=MODALITIES,
+        ),
+        Field("modality_detail", "str", "Tracer, sequence or contrast phase, free text."),
+        Field("n_patients", "int", "Number of patients analysed.", min=1),
+        Field("software", "str", "Feature-extraction software."),
+        Field("validation", "str", "Strongest validation the study reports.", allowed=VALIDATIONS),
+        Field("period", "str", "Free-text period label, e.g. the review window or an update."),
+        Field("source", "str", _SOURCE, required=True, nullable=False),
+        Field("notes", "str", "Free-text remarks."),
+    ),
+)
+
+PERFORMANCE = Table(
+    name="performance",
+    description="One row per reported model performance (AUC) of a study.",
+    fields=(
+        Field("study_id", "str", "Study (key in studies.csv).", required=True, nullable=False),
+        Field("aim", "str", "Clinical aim.", required=True, nullable=False, allowed=AIMS),
+        Field(
+            "target",
+            "str",
+            "What is predicted, e.g. `G1 vs G2/3`, `pNET vs PDAC`, `recurrence`.",
+            required=True,
+            nullable=False,
+        ),
+        Field("model", "str", "Kind of model.", required=True, nullable=False, allowed=MODELS),
+        Field("model_name", "str", "The model's label in the paper."),
+        Field(
+            "cohort",
+            "str",
+            "Cohort the AUC was measured in.",
+            required=True,
+            nullable=False,
+            allowed=COHORTS,
+        ),
+        Field("auc", "float", "Area under the ROC curve.", required=True, nullable=False, min=0,
+              max=1),
+        Field("ci_low", "float", "Lower bound of the reported 95 % CI of the AUC.", min=0, max=1),
+        Field("ci_high", "float", "Upper bound of the reported 95 % CI of the AUC.", min=0, max=1),
+        Field("auc_se", "float", "Reported standard error of the AUC.", min=0, max=1),
+        Field("n", "int", "Patients (or lesions) in this cohort.", min=1),
+        Field("positives", "int", "Cases of the positive class in this cohort.", min=0),
+        Field("negatives", "int", "Cases of the negative class in this cohort.", min=0),
+        Field("source", "str", _SOURCE),
+        Field("notes", "str", "Free-text remarks."),
+    ),
+    row_checks=(
+        RowCheck("ci_low_le_auc", "ci_low", ("ci_low", "auc"), "ci_low ≤ auc"),
+        RowCheck("auc_le_ci_high", "ci_high", ("auc", "ci_high"), "auc ≤ ci_high"),
+        RowCheck(
+            "ci_both_or_neither", "ci_high", ("ci_low", "ci_high"),
+            "ci_low and ci_high given together",
+        ),
+        RowCheck(
+            "classes_sum_to_n",
+            "n",
+            ("n", "positives", "negatives"),
+            "positives + negatives = n",
+        ),
+    ),
+)
+
+QUALITY = Table(
+    name="quality",
+    description=f"One row per study x rater: the {len(RQS.items)} {RQS.name} component scores.",
+    fields=(
+        Field("study_id", "str", "Study (key in studies.csv).", required=True, nullable=False),
+        Field("rater", "str", "Who scored: a reviewer or the consensus.", required=True,
+              nullable=False, allowed=RATERS),
+        *(
+            Field(
+                item.column,
+                "int",
+                f"{RQS.name} {item.number}: {item.name}.",
+                required=True,
+                nullable=False,
+                allowed=item.allowed,
+            )
+            for item in RQS.items
+        ),
+        Field("notes", "str", "Free-text remarks."),
+    ),
+    optional=True,
+)
+
+TABLES: tuple[Table, ...] = (STUDIES, PERFORMANCE, QUALITY)
+
+
+def _row_check(rule: RowCheck) -> pa.Check:
+    def ok(df):
+        def col(name):
+            return df[name] if name in df else None
+
+        if rule.name == "ci_low_le_auc":
+            a, b = col("ci_low"), col("auc")
+            return ~(a > b).fillna(False) if a is not None and b is not None else True
+        if rule.name == "auc_le_ci_high":
+            a, b = col("auc"), col("ci_high")
+            return ~(a > b).fillna(False) if a is not None and b is not None else True
+        if rule.name == "ci_both_or_neither":
+            a, b = col("ci_low"), col("ci_high")
+            return a.isna() == b.isna() if a is not None and b is not None else True
+        if rule.name == "classes_sum_to_n":
+            n, p, q = col("n"), col("positives"), col("negatives")
+            if n is None or p is None or q is None:
+                return True
+            return ~((p + q) != n).fillna(False)
+        raise ValueError(f"unknown row check {rule.name!r}")
+
+    return pa.Check(ok, name=rule.name, error=rule.name)
+
+
+def pandera_schema(table: Table, present: tuple[str, ...] | None = None) -> pa.DataFrameSchema:
+    """Build the pandera schema of ``table``, restricted to the ``present`` columns.
+
+    Types are coerced before validation (see :mod:`synth.review`), so the schema checks values:
+    nullability, vocabularies, ranges, patterns and the cross-column row rules. Each check's
+    ``error`` is the text shown to the user as "what is allowed".
+    """
+    cols = present if present is not None else table.columns
+    dtypes = {"int": "Int64", "float": "Float64", "str": object}
+    columns = {}
+    for f in table.fields:
+        if f.name not in cols:
+            continue
+        checks = []
+        if f.allowed is not None:
+            checks.append(pa.Check.isin(list(f.allowed), error=f.allowed_text()))
+        elif f.min is not None or f.max is not None:
+            lo = f.min if f.min is not None else float("-inf")
+            hi = f.max if f.max is not None else float("inf")
+            checks.append(pa.Check.in_range(lo, hi, error=f.allowed_text()))
+        if f.pattern is not None:
+            checks.append(pa.Check.str_matches(f.pattern, error=f.allowed_text()))
+        columns[f.name] = pa.Column(dtypes[f.dtype], checks=checks, nullable=f.nullable)
+    row_checks = [_row_check(r) for r in table.row_checks if set(r.columns) <= set(cols)]
+    return pa.DataFrameSchema(columns, checks=row_checks, strict=False, name=table.name)
+
+
+def data_dictionary() -> str:
+    """Render the data dictionary (Markdown) of every table from the field declarations."""
+    lines = [
+        "<!-- generated by `python -m synth dictionary`; edit src/synth/schema.py instead -->",
+        "# Data dictionary",
+        "",
+        "A review folder holds `studies.csv`, `performance.csv`, optionally `quality.csv` and",
+        "`prisma.yaml` (and `review.yaml` with a title and a `synthetic` flag), or one `.xlsx`",
+        "workbook whose sheets carry the same names (`studies`, `performance`, `quality`,",
+        "`prisma`). CSV files are UTF-8 (a byte-order mark is fine), comma-separated; a",
+        "semicolon-separated file with decimal commas, as some spreadsheet locales save, is read",
+        "too. Empty cells are missing values. Columns may come in any order; unknown columns are",
+        "rejected.",
+        "",
+    ]
+    for t in TABLES:
+        opt = " (optional file)" if t.optional else ""
+        lines += [f"## `{t.filename}`{opt}", "", t.description, "",
+                  "| column | type | required | allowed | description |",
+                  "|---|---|---|---|---|"]
+        for f in t.fields:
+            req = "yes" if f.required and not f.nullable else ("column" if f.required else "no")
+            lines.append(
+                f"| `{f.name}` | {f.dtype} | {req} | {f.allowed_text()} | {f.description} |"
+            )
+        for r in t.row_checks:
+            lines.append(f"\nRule: {r.allowed} (when all of {', '.join(r.columns)} are given).")
+        lines.append("")
+    lines += [
+        "`required`: *yes* = column must be present and every cell filled; *column* = column",
+        "must be present, cells may be empty; *no* = column may be left out.",
+        "",
+        "Keys: `study_id` is unique in `studies.csv`; every `study_id` in `performance.csv` and",
+        "`quality.csv` appears in `studies.csv`; (`study_id`, `rater`) is unique in `quality.csv`.",
+        "",
+        "## `prisma.yaml` (optional file)",
+        "",
+        "PRISMA 2020 flow counts. Every count is a whole number ≥ 0 or `not reported`.",
+        "",
+        "```yaml",
+        *_PRISMA_EXAMPLE.strip("\n").splitlines(),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+_PRISMA_EXAMPLE = """
+databases:                 # records identified, one count per database
+  PubMed: 812
+  Embase: 1021
+registers: {}              # records identified, one count per register
+removed_before_screening:
+  duplicates: 469
+  automation: 0            # marked ineligible by automation tools
+  other: 0
+screened: 1364
+excluded_screening: 1228
+sought: 136                # reports sought for retrieval
+not_retrieved: 3
+assessed: 133              # reports assessed for eligibility
+excluded_reasons:          # reports excluded, one count per reason
+  No radiomics analysis: 52
+other_methods:             # optional second column (citation searching, websites, ...)
+  sources:
+    Citation searching: 9
+  sought: 9
+  not_retrieved: 0
+  assessed: 9
+  excluded_reasons:
+    Not GEP-NET: 4
+studies_included: 45
+reports_included: 45
+previous_studies: not reported   # only for the template of an updated review
+source: "where these counts were read"
+"""

@@ -1,0 +1,55 @@
+"""Every notebook executed end to end by papermill, through the runner, into a temp folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DEMO, ROOT
+
+from synth.runner import RunConfig, find_notebooks, run
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> tuple[Path, list]:
+    tmp = tmp_path_factory.mktemp("run")
+    data = tmp / "data"
+    shutil.copytree(DEMO, data / "demo")
+    config = RunConfig(data_dir=data, notebooks_dir=ROOT / "notebooks",
+                       figures_dir=tmp / "figures", results_dir=tmp / "results")
+    return tmp, run(config)
+
+
+def test_every_notebook_runs_on_the_demo(demo_run):
+    tmp, results = demo_run
+    assert [r.job.notebook.name for r in results] == [
+        p.name for p in find_notebooks(ROOT / "notebooks")]
+    failed = [r.describe() for r in results if not r.ok]
+    assert not failed, "\n".join(failed)
+    for r in results:
+        assert r.job.output.exists()
+
+
+def test_overview_writes_table_and_figure(demo_run):
+    tmp, _ = demo_run
+    table = tmp / "results" / "demo" / "study_characteristics.csv"
+    assert table.exists() and "Publication year" in table.read_text()
+    assert (tmp / "results" / "demo" / "study_characteristics.md").exists()
+    for ext in ("png", "svg", "pdf"):
+        assert (tmp / "figures" / "demo" / f"studies_per_year.{ext}").stat().st_size > 1000
+
+
+def test_a_broken_review_fails_naming_notebook_and_cell(tmp_path: Path, edit):
+    data = tmp_path / "data"
+    shutil.copytree(DEMO, data / "broken")
+    edit(data / "broken" / "studies.csv", ",modality,", ",modalty,")
+    config = RunConfig(data_dir=data, notebooks_dir=ROOT / "notebooks",
+                       figures_dir=tmp_path / "figures", results_dir=tmp_path / "results",
+                       notebooks=("01",))
+    (result,) = run(config)
+    assert not result.ok
+    text = result.describe()
+    assert text.startswith("FAILED  broken / 01_review_overview.ipynb cell ")
+    assert "ReviewDataError" in text and "modalty" in text
+    assert str(result.job.output) in text

@@ -1,0 +1,83 @@
+"""Table 1 counts and studies per year."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from conftest import DEMO
+
+from synth import load_review
+from synth.overview import (
+    NO_AUC_LABEL,
+    plot_studies_per_year,
+    studies_per_year,
+    study_characteristics,
+)
+from synth.schema import AIMS
+from synth.style import SYNTHETIC_LABEL
+
+
+def test_each_characteristic_counts_every_study_once():
+    rv = load_review(DEMO)
+    table = study_characteristics(rv)
+    assert list(table.columns) == ["characteristic", "category", "n_studies", "percent"]
+    per = table.groupby("characteristic", sort=False)["n_studies"].sum()
+    for name in ("Publication year", "Tumour site", "Imaging modality", "Study design",
+                 "Centres", "Validation"):
+        assert per[name] == len(rv.studies), name
+    # each demo study reports exactly one aim
+    assert per["Aim"] == len(rv.studies)
+    site = table[table["characteristic"] == "Tumour site"].set_index("category")["n_studies"]
+    assert site.to_dict() == rv.studies["site"].value_counts().to_dict()
+
+
+def test_missing_values_are_counted_as_not_reported(demo_copy: Path):
+    studies = pd.read_csv(demo_copy / "studies.csv", dtype=str, keep_default_na=False)
+    studies.loc[:4, "design"] = ""
+    studies.to_csv(demo_copy / "studies.csv", index=False)
+    table = study_characteristics(load_review(demo_copy))
+    row = table[(table["characteristic"] == "Study design")
+                & (table["category"] == "not reported")]
+    assert row["n_studies"].item() == 5
+    assert row["percent"].item() == round(5 / 45 * 100, 1)
+
+
+def test_studies_without_auc_are_kept(demo_copy: Path):
+    perf = pd.read_csv(demo_copy / "performance.csv", dtype=str, keep_default_na=False)
+    perf[perf["study_id"] != "demo01"].to_csv(demo_copy / "performance.csv", index=False)
+    counts = studies_per_year(load_review(demo_copy))
+    assert counts.loc[counts["aim"] == NO_AUC_LABEL, "n_studies"].sum() == 1
+    assert counts["n_studies"].sum() == 45
+
+
+def test_studies_per_year_spans_every_year_and_aim():
+    rv = load_review(DEMO)
+    counts = studies_per_year(rv)
+    years = range(rv.studies["year"].min(), rv.studies["year"].max() + 1)
+    assert set(counts["year"]) == set(years)
+    assert set(AIMS) <= set(counts["aim"])
+    assert counts["n_studies"].sum() == 45
+    by_year = counts.groupby("year")["n_studies"].sum()
+    assert by_year.to_dict() == {y: int((rv.studies["year"] == y).sum()) for y in years}
+
+
+def test_plot_marks_synthetic_data_and_fits_one_column():
+    rv = load_review(DEMO)
+    fig = plot_studies_per_year(studies_per_year(rv), synthetic=True)
+    assert fig._suptitle is not None and fig._suptitle.get_text() == SYNTHETIC_LABEL
+    assert abs(fig.get_figwidth() * 25.4 - 85) < 0.01
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    figbox = fig.bbox
+    for text in fig.findobj(lambda a: hasattr(a, "get_text") and a.get_visible()):
+        if not text.get_text():
+            continue
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= figbox.x0 - 1 and box.x1 <= figbox.x1 + 1, text.get_text()
+        assert box.y0 >= figbox.y0 - 1 and box.y1 <= figbox.y1 + 1, text.get_text()
+
+
+def test_real_data_are_not_marked():
+    fig = plot_studies_per_year(studies_per_year(load_review(DEMO)), synthetic=False)
+    assert fig._suptitle is None
