@@ -26,7 +26,8 @@ lint: $(STAMP)  ## ruff only
 	$(PY) -m ruff check .
 
 lab: $(STAMP)  ## JupyterLab on the notebooks, from the project's environment
-	$(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+	$(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 check: $(STAMP)  ## validate every review folder in data/
 	@for d in data/*/; do [ -e "$$d/studies.csv" ] && $(PY) -m synth check "$$d" || true; done

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.special import expit, logit
 
 SEED = 2022
 N_STUDIES = 45
@@ -33,6 +32,14 @@ TARGETS = {
     "response": ["response to PRRT", "response to everolimus", "response to somatostatin analogue"],
     "outcome": ["recurrence"],
 }
+def logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+def expit(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))
+
+
 SOURCE = f"synthetic: scripts/make_demo.py (seed {SEED})"
 
 # RQS consensus points drawn per component: {points: probability}; 11 and 12 follow the design.

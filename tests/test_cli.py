@@ -49,4 +49,34 @@ def test_run_rejects_a_bad_param_without_traceback():
 def test_run_unknown_notebook_is_named():
     out = _synth("run", "--only", "99_nothing")
     assert out.returncode == 2
-    assert "notebook '99_nothing' not found; available: 01_review_overview.ipynb" in out.stderr
+    assert out.stderr.startswith("error: notebook '99_nothing' not found; available: ")
+    assert "01_review_overview.ipynb" in out.stderr
+
+
+def test_run_unknown_parameter_is_rejected_before_anything_runs():
+    out = _synth("run", "--only", "01", "--param", "widht=two")
+    assert out.returncode == 2, out.stdout
+    assert out.stdout == "" and "Traceback" not in out.stderr
+    assert out.stderr.startswith("error: --param: parameter 'widht' is declared by no selected "
+                                 "notebook; they declare: ")
+    assert "did you mean 'width'?" in out.stderr
+
+
+def test_run_bad_config_lists_every_problem(tmp_path: Path):
+    config = tmp_path / "synth.yaml"
+    config.write_text("jobs: 0\nnotebook: [01]\ntables: {formats: [docx]}\n")
+    out = _synth("run", "--config", str(config))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.splitlines() == [
+        "error: synth.yaml:notebook: unknown key — allowed: data_dir, notebooks_dir, "
+        "figures_dir, results_dir, reviews, notebooks, jobs, figures, tables, parameters, "
+        "review_parameters, notebook_parameters; did you mean 'notebooks'?",
+        "synth.yaml:jobs: 0 — a whole number >= 1, or auto (one per CPU)",
+        "synth.yaml:tables.formats: ['docx'] — a list of: csv, md, tex, html, xlsx",
+    ]
+
+
+def test_run_help_lists_the_flags():
+    out = _synth("run", "--help")
+    for flag in ("--review", "--only", "--param", "--jobs", "--force", "--config"):
+        assert flag in out.stdout

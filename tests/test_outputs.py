@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import openpyxl
 import pandas as pd
 import pytest
+from PIL import Image
 
-from synth.outputs import save_figure, write_table
-from synth.style import MANUSCRIPT, new_figure
+from synth.outputs import RUN_CONTEXT_ENV, save_figure, spreadsheet_safe, write_table
+from synth.style import HIGH_DPI, MANUSCRIPT, new_figure
 
 
 def test_save_figure_writes_every_format(tmp_path: Path):
@@ -19,6 +22,15 @@ def test_save_figure_writes_every_format(tmp_path: Path):
     assert [p.name for p in paths] == ["f.png", "f.svg", "f.pdf"]
     assert all(p.stat().st_size > 0 for p in paths)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png", "f.svg"]
+
+
+def test_outputs_get_the_permissions_of_a_new_file(tmp_path: Path):
+    fig, _ = new_figure("one", 40)
+    paths = [*save_figure(fig, tmp_path / "f", formats=["png"]),
+             *write_table(pd.DataFrame({"a": [1]}), tmp_path / "t", formats=["csv"])]
+    (tmp_path / "plain").write_text("")
+    expected = (tmp_path / "plain").stat().st_mode & 0o777
+    assert [p.stat().st_mode & 0o777 for p in paths] == [expected, expected]
 
 
 def test_failed_save_keeps_the_last_good_figure(tmp_path: Path, monkeypatch):
@@ -48,10 +60,65 @@ def test_unknown_format_is_rejected(tmp_path: Path):
 def test_write_table_csv_and_markdown_and_no_formula_injection(tmp_path: Path):
     df = pd.DataFrame({"study": ["=HYPERLINK(1)", "a"], "auc": [0.8, -0.1]})
     paths = write_table(df, tmp_path / "t")
-    assert [p.name for p in paths] == ["t.csv", "t.md"]
+    assert [p.name for p in paths] == ["t.csv", "t.md", "t.tex", "t.html"]
     csv = (tmp_path / "t.csv").read_text()
     assert "'=HYPERLINK(1)" in csv and "-0.1" in csv
     assert "| study" in (tmp_path / "t.md").read_text()
+    assert [p.name for p in write_table(df, tmp_path / "u", markdown=False)] == [
+        "u.csv", "u.tex", "u.html"]
+
+
+def test_write_table_latex_html_and_xlsx(tmp_path: Path):
+    df = pd.DataFrame({"study_id": ["gu_2019", "@SUM(A1)", "=1+1", "-2"],
+                       "auc": [0.81234, 0.9, None, 0.5]})
+    write_table(df, tmp_path / "t", formats=["tex", "html", "xlsx"])
+    tex = (tmp_path / "t.tex").read_text()
+    assert "\\toprule" in tex and "gu\\_2019" in tex and "0.812 " in tex
+    html = (tmp_path / "t.html").read_text()
+    assert '<meta charset="utf-8">' in html and "<td>gu_2019</td>" in html
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    cells = [(c.value, c.data_type) for c in sheet["A"][1:]]
+    assert cells == [("gu_2019", "s"), ("'@SUM(A1)", "s"), ("'=1+1", "s"), ("-2", "s")]
+    assert spreadsheet_safe("-2") == "-2" and spreadsheet_safe(-2) == -2
+
+
+def test_write_table_rejects_unknown_format(tmp_path: Path):
+    with pytest.raises(ValueError, match=r"formats=\['docx'\]: not a table format; choose from"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t", formats=["docx"])
+
+
+def test_tiff_is_lzw_rgb_at_the_requested_dpi(tmp_path: Path):
+    fig, ax = new_figure("one", 40)
+    ax.plot([0, 1], [0, 1])
+    (path,) = save_figure(fig, tmp_path / "f", formats=["tiff"], dpi=HIGH_DPI)
+    with Image.open(path) as im:
+        assert im.format == "TIFF" and im.mode == "RGB"
+        assert im.info["compression"] == "tiff_lzw"
+        assert round(im.info["dpi"][0]) == 600
+        assert abs(im.size[0] / 600 * 25.4 - 85) < 0.5
+
+
+def test_inside_a_run_outputs_carry_provenance_and_are_logged(tmp_path: Path, monkeypatch):
+    log = tmp_path / "outputs.jsonl"
+    context = {"review": "demo", "notebook": "01_x.ipynb", "parameters": {"width": "one"},
+               "inputs": {"data/demo/studies.csv": "abc123"}, "packages": {"pandas": "9"},
+               "time": "2026-01-01T00:00:00+00:00", "figure_formats": ["png", "pdf"],
+               "dpi": 150, "table_formats": ["csv"], "log": str(log)}
+    (tmp_path / "ctx.json").write_text(json.dumps(context))
+    monkeypatch.setenv(RUN_CONTEXT_ENV, str(tmp_path / "ctx.json"))
+    fig, ax = new_figure("one", 40)
+    figs = save_figure(fig, tmp_path / "f")
+    tables = write_table(pd.DataFrame({"a": [1]}), tmp_path / "t")
+    assert [p.name for p in figs] == ["f.png", "f.pdf"]
+    assert [p.name for p in tables] == ["t.csv"]
+    with Image.open(tmp_path / "f.png") as im:
+        assert round(im.info["dpi"][0]) == 150
+        prov = json.loads(im.text["Provenance"])
+    assert prov == {k: context[k] for k in ("review", "notebook", "parameters", "inputs",
+                                            "packages", "time")}
+    assert b"abc123" in (tmp_path / "f.pdf").read_bytes()
+    logged = [json.loads(line)["path"] for line in log.read_text().splitlines()]
+    assert logged == [str(p.resolve()) for p in (*figs, *tables)]
 
 
 def test_style_changes_no_global_setting():

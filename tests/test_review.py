@@ -304,3 +304,19 @@ def test_prisma_unknown_key(demo_copy: Path, edit):
 def test_prisma_not_reported_is_none(demo_copy: Path, edit):
     edit(demo_copy / "prisma.yaml", "sought: 136", "sought: not reported")
     assert load_review(demo_copy).prisma.sought is None
+
+
+def test_screening_log_stands_in_for_prisma_yaml(demo_copy: Path):
+    fixture = Path(__file__).parent / "fixtures" / "prisma" / "screening_log.csv"
+    (demo_copy / "prisma.yaml").unlink()
+    (demo_copy / "screening_log.csv").write_bytes(fixture.read_bytes())
+    from synth.prisma import counts_from_log
+
+    assert load_review(demo_copy).prisma == counts_from_log(fixture)
+
+
+def test_bad_screening_log_is_reported_by_load_review(demo_copy: Path):
+    (demo_copy / "prisma.yaml").unlink()
+    (demo_copy / "screening_log.csv").write_text("source\nPubMed\n", encoding="utf-8")
+    problems = _problems(demo_copy)
+    assert problems and all(p.startswith("screening_log.csv") for p in problems)

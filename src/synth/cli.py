@@ -1,4 +1,4 @@
-"""Command line: ``python -m synth check PATH`` and ``python -m synth run``.
+"""Command line: ``python -m synth check PATH``, ``python -m synth run`` and ``dictionary``.
 
 A thin shell over :mod:`synth.review` and :mod:`synth.runner`; no Python traceback reaches the
 user (``--debug`` shows one).
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -27,15 +26,20 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a review folder or workbook")
     check.add_argument("path", help="review folder (or .xlsx workbook)")
 
-    run = sub.add_parser("run", help="execute every notebook for every review")
+    run = sub.add_parser("run", help="execute every notebook for every review",
+                         description="Execute every notebook for every review folder with "
+                         "papermill; skip the ones whose inputs did not change.")
     run.add_argument("--config", help="synth.yaml (default: ./synth.yaml if present)")
-    run.add_argument("--jobs", type=int, help="notebooks run in parallel (default 1)")
+    run.add_argument("--jobs", type=int, metavar="N",
+                     help="notebooks run in parallel processes (default: synth.yaml's jobs)")
     run.add_argument("--review", action="append", default=[], metavar="NAME",
                      help="only this review folder under data/ (repeatable)")
     run.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
                      help="only this notebook, e.g. 01 or 01_review_overview (repeatable)")
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                      help="notebook parameter (value read as YAML), repeatable")
+    run.add_argument("--force", action="store_true",
+                     help="re-run notebooks whose inputs did not change")
 
     dic = sub.add_parser("dictionary", help="print (or --write) the data dictionary")
     dic.add_argument("--write", metavar="FILE", help="write to FILE instead of printing")
@@ -52,28 +56,34 @@ def _check(path: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from synth.runner import load_config, run
+    from synth.runner import ConfigError, load_config, run, with_overrides
 
     config_path = args.config or ("synth.yaml" if Path("synth.yaml").exists() else None)
     config = load_config(config_path)
-    params = dict(config.parameters)
+    params = {}
     for item in args.param:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--param {item!r}: write KEY=VALUE")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r}: write KEY=VALUE")
         params[key.strip()] = yaml.safe_load(value)
-    config = replace(config, parameters=params,
-                     jobs=args.jobs if args.jobs is not None else config.jobs,
-                     reviews=tuple(args.review) or config.reviews,
-                     notebooks=tuple(args.only) or config.notebooks)
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs}: a whole number >= 1")
+    config = with_overrides(config, reviews=args.review, notebooks=args.only, params=params,
+                            jobs=args.jobs, force=args.force)
     results = run(config, on_result=lambda r: print(r.describe(), flush=True))
     if not results:
         print(f"nothing to run: no review folders under {config.data_dir} "
               f"or no notebooks in {config.notebooks_dir}", file=sys.stderr)
         return 1
     failed = [r for r in results if not r.ok]
-    print(f"{len(results) - len(failed)} of {len(results)} notebooks ran; "
-          f"figures in {config.figures_dir}/, tables in {config.results_dir}/")
+    skipped = sum(r.skipped for r in results)
+    ran = len(results) - len(failed) - skipped
+    print(f"{ran} ran, {skipped} unchanged, {len(failed)} failed of {len(results)} notebooks; "
+          f"figures in {config.figures_dir}/, tables and manifest.json in "
+          f"{config.results_dir}/<review>/")
+    for r in failed:
+        where = f" cell {r.cell}" if r.cell is not None else ""
+        print(f"failed: {r.job.label}{where}; see {r.job.output}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -1,26 +1,98 @@
-"""Write figures and tables atomically: a failed run never leaves a half-written file.
+"""Write figures and tables atomically, with provenance; a failed run leaves no half-written file.
 
 Each file is written to a temporary name in the same folder and moved into place with
 ``os.replace``, so the last good version survives any failure.
+
+When a notebook is executed by ``python -m synth run``, the runner describes the run in a small
+JSON file named by the environment variable ``SYNTH_RUN_CONTEXT`` (review, notebook, parameters,
+input hashes, package versions, time, and the figure and table formats of ``synth.yaml``).
+:func:`save_figure` and :func:`write_table` then use those formats as their defaults, embed the
+provenance in PNG, PDF, SVG and TIFF metadata, and append every file they write to the run's
+output log, from which the runner builds ``results/<review>/manifest.json``. Outside a run (e.g.
+in JupyterLab) nothing is logged and the defaults below apply.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["FIGURE_FORMATS", "atomic_path", "save_figure", "write_table", "output_dirs"]
+from synth.style import PRINT_DPI
+
+__all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "RUN_CONTEXT_ENV", "atomic_path", "run_context",
+           "save_figure", "write_table", "output_dirs", "spreadsheet_safe"]
 
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 """Default formats: PNG for screens and submission systems, SVG and PDF as vector."""
 
+TABLE_FORMATS: tuple[str, ...] = ("csv", "md", "tex", "html")
+"""Default table formats: CSV (data), Markdown, LaTeX (booktabs) and HTML (opens in Word)."""
+
+_TABLE_CHOICES: tuple[str, ...] = ("csv", "md", "tex", "html", "xlsx")
+
+RUN_CONTEXT_ENV = "SYNTH_RUN_CONTEXT"
+"""Environment variable naming the JSON run context written by :mod:`synth.runner`."""
+
+_VECTOR_TEXT = {"svg.fonttype": "none", "pdf.fonttype": 42, "ps.fonttype": 42}
+"""Text stays editable text in SVG and embeds as TrueType in PDF, as journals' editors prefer;
+set when saving because savefig reads these settings then, not when the figure was drawn."""
+
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@")
+
+
+def run_context() -> dict[str, Any] | None:
+    """The context of the current ``synth run`` job, or None outside a run.
+
+    Returns
+    -------
+    dict or None
+        Keys ``review``, ``notebook``, ``parameters``, ``inputs``, ``packages``, ``time``,
+        ``figure_formats``, ``dpi``, ``table_formats`` and ``log`` (the output log's path).
+    """
+    path = os.environ.get(RUN_CONTEXT_ENV)
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _log_output(context: dict[str, Any] | None, paths: Iterable[Path]) -> None:
+    """Append the written files to the run's output log (one JSON line per file)."""
+    if not context or not context.get("log"):
+        return
+    lines = "".join(json.dumps({"path": str(Path(p).resolve())}) + "\n" for p in paths)
+    with open(context["log"], "a", encoding="utf-8") as log:
+        log.write(lines)
+
+
+def _provenance_text(context: dict[str, Any] | None) -> str | None:
+    if not context:
+        return None
+    keys = ("review", "notebook", "parameters", "inputs", "packages", "time")
+    return json.dumps({k: context.get(k) for k in keys}, sort_keys=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _make_readable(path: Path) -> None:
+    """Give a temporary file (created 0600) the permissions a new file would get."""
+    os.chmod(path, 0o666 & ~_umask())
 
 
 @contextmanager
@@ -33,6 +105,7 @@ def atomic_path(target: str | Path):
     os.close(fd)
     try:
         yield Path(tmp)
+        _make_readable(Path(tmp))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -45,19 +118,53 @@ def _write(target: Path, writer: Callable[[Path], None]) -> Path:
     return target
 
 
-def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] = FIGURE_FORMATS,
-                dpi: int = 300, metadata: dict[str, str] | None = None) -> list[Path]:
+def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] | None = None,
+                dpi: int | None = None, metadata: dict[str, str] | None = None) -> list[Path]:
     """Save ``fig`` as ``stem.<format>`` for each format; return the paths written.
 
     Every format is rendered to a temporary file first; only when all succeeded are they moved
     into place, so a failure leaves the previous set intact.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    stem
+        Path without suffix, e.g. ``figures/demo/studies_per_year``.
+    formats
+        Any format matplotlib writes (``png``, ``svg``, ``pdf``, ``tiff``, ...). Default: the
+        ``figures.formats`` of ``synth.yaml`` during a run, else :data:`FIGURE_FORMATS`.
+    dpi
+        Resolution of raster formats (PNG, TIFF). Default: ``figures.dpi`` during a run, else
+        300 (:data:`synth.style.PRINT_DPI`); 600 for journals that ask for it.
+    metadata
+        Extra text metadata (e.g. ``{"Title": ...}``). During a run, the provenance (review,
+        notebook, parameters, input hashes, package versions, time) is added as ``Provenance``
+        (PNG), ``Keywords`` (PDF), ``Description`` (SVG) or the TIFF image description.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``formats``.
+
+    Notes
+    -----
+    TIFF is written as LZW-compressed RGB (no alpha channel), as journals' submission systems
+    expect; matplotlib renders it to PNG in memory first and Pillow converts it.
     """
+    context = run_context()
     stem = Path(stem)
+    if formats is None:
+        formats = (context or {}).get("figure_formats") or FIGURE_FORMATS
+    if dpi is None:
+        dpi = int((context or {}).get("dpi") or PRINT_DPI)
     formats = list(formats)
-    unknown = [f for f in formats if f not in fig.canvas.get_supported_filetypes()]
+    supported = fig.canvas.get_supported_filetypes()
+    unknown = [f for f in formats if f not in supported]
     if unknown:
-        supported = ", ".join(sorted(fig.canvas.get_supported_filetypes()))
-        raise ValueError(f"formats={unknown}: not a figure format; choose from {supported}")
+        raise ValueError(f"formats={unknown}: not a figure format; choose from "
+                         f"{', '.join(sorted(supported))}")
+    provenance = _provenance_text(context)
     stem.parent.mkdir(parents=True, exist_ok=True)
     temps: list[tuple[Path, Path]] = []
     try:
@@ -67,30 +174,63 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] = FIGUR
                                        dir=stem.parent)
             os.close(fd)
             temps.append((Path(tmp), target))
-            meta = _figure_metadata(fmt, metadata)
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
+            if fmt in ("tif", "tiff"):
+                _save_tiff(fig, Path(tmp), dpi=dpi, metadata=metadata, provenance=provenance)
+            else:
+                meta = _figure_metadata(fmt, metadata, provenance)
+                with mpl.rc_context(_VECTOR_TEXT):
+                    fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
         for tmp, target in temps:
+            _make_readable(tmp)
             os.replace(tmp, target)
     finally:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
-    return [t for _, t in temps]
+    written = [t for _, t in temps]
+    _log_output(context, written)
+    return written
 
 
-def _figure_metadata(fmt: str, metadata: dict[str, str] | None) -> dict[str, str] | None:
-    if not metadata:
+def _save_tiff(fig: Figure, path: Path, *, dpi: int, metadata: dict[str, str] | None,
+               provenance: str | None) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    buffer.seek(0)
+    description = "; ".join(f"{k}={v}" for k, v in (metadata or {}).items())
+    if provenance:
+        description = f"{description}; Provenance={provenance}" if description else provenance
+    with Image.open(buffer) as image:
+        kwargs: dict[str, Any] = {"compression": "tiff_lzw", "dpi": (dpi, dpi)}
+        if description:
+            kwargs["description"] = description
+        image.convert("RGB").save(path, format="TIFF", **kwargs)
+
+
+def _figure_metadata(fmt: str, metadata: dict[str, str] | None, provenance: str | None
+                     ) -> dict[str, str] | None:
+    metadata = dict(metadata or {})
+    if not metadata and not provenance:
         return None
+    text = "; ".join(f"{k}={v}" for k, v in metadata.items())
     if fmt == "png":
-        return dict(metadata)
+        return {**metadata, **({"Provenance": provenance} if provenance else {})}
     if fmt == "pdf":
-        return {"Subject": "; ".join(f"{k}={v}" for k, v in metadata.items())}
+        out = {"Subject": text} if text else {}
+        if provenance:
+            out["Keywords"] = provenance
+        return out
     if fmt == "svg":
-        return {"Description": "; ".join(f"{k}={v}" for k, v in metadata.items())}
+        return {"Description": "; ".join(t for t in (text, provenance) if t)}
     return None
 
 
-def _safe_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+def spreadsheet_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading apostrophe.
+
+    Numbers written as text (``-0.1``) are left alone.
+    """
     if isinstance(value, str) and value.startswith(_SPREADSHEET_FORMULA):
         try:
             float(value)
@@ -99,17 +239,68 @@ def _safe_cell(value: object) -> object:
     return value
 
 
+
+def _html_document(df: pd.DataFrame, title: str) -> str:
+    table = df.to_html(index=False, na_rep="", float_format=lambda x: f"{x:.3g}", border=0)
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{title}</title>\n<style>table{{border-collapse:collapse;"
+            "font-family:Arial,sans-serif;font-size:9pt}th,td{padding:2pt 6pt;text-align:left}"
+            "thead th{border-top:1pt solid #000;border-bottom:0.5pt solid #000}"
+            "tbody tr:last-child td{border-bottom:1pt solid #000}</style></head>\n"
+            f"<body>\n{table}\n</body></html>\n")
+
+
 def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g",
-                markdown: bool = True) -> list[Path]:
-    """Write ``df`` as ``stem.csv`` (and ``stem.md``), atomically; return the paths written."""
+                markdown: bool = True, formats: Iterable[str] | None = None) -> list[Path]:
+    """Write ``df`` as ``stem.csv``, ``.md``, ``.tex`` and ``.html``, atomically.
+
+    Parameters
+    ----------
+    df
+        The table.
+    stem
+        Path without suffix, e.g. ``results/demo/study_characteristics``.
+    float_format
+        Number format of the CSV (the human-readable formats show three significant digits).
+    markdown
+        False leaves out the Markdown file.
+    formats
+        Any of ``csv``, ``md``, ``tex`` (LaTeX booktabs table), ``html`` (a document Word and
+        LibreOffice open as a table), ``xlsx``. Default: ``tables.formats`` of ``synth.yaml``
+        during a run, else :data:`TABLE_FORMATS`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``formats``.
+
+    Notes
+    -----
+    In the spreadsheet-bound files (CSV, XLSX), text that would start a formula gets a leading
+    apostrophe (see :func:`spreadsheet_safe`).
+    """
+    context = run_context()
     stem = Path(stem)
-    safe = df.map(_safe_cell) if len(df) else df
-    paths = [_write(stem.with_name(stem.name + ".csv"),
-                    lambda p: safe.to_csv(p, index=False, float_format=float_format))]
-    if markdown:
-        md = df.to_markdown(index=False, floatfmt=".3g") + "\n"
-        paths.append(_write(stem.with_name(stem.name + ".md"),
-                            lambda p: p.write_text(md, encoding="utf-8")))
+    if formats is None:
+        formats = (context or {}).get("table_formats") or TABLE_FORMATS
+    formats = [f for f in formats if markdown or f != "md"]
+    unknown = [f for f in formats if f not in _TABLE_CHOICES]
+    if unknown:
+        raise ValueError(f"formats={unknown}: not a table format; choose from "
+                         f"{', '.join(_TABLE_CHOICES)}")
+    safe = df.map(spreadsheet_safe) if len(df) else df
+    writers: dict[str, Callable[[Path], None]] = {
+        "csv": lambda p: safe.to_csv(p, index=False, float_format=float_format),
+        "md": lambda p: p.write_text(df.to_markdown(index=False, floatfmt=".3g") + "\n",
+                                     encoding="utf-8"),
+        "tex": lambda p: p.write_text(
+            df.to_latex(index=False, escape=True, na_rep="",
+                        float_format=lambda x: f"{x:.3g}"), encoding="utf-8"),
+        "html": lambda p: p.write_text(_html_document(df, stem.name), encoding="utf-8"),
+        "xlsx": lambda p: safe.to_excel(p, index=False, engine="openpyxl"),
+    }
+    paths = [_write(stem.with_name(f"{stem.name}.{fmt}"), writers[fmt]) for fmt in formats]
+    _log_output(context, paths)
     return paths
 
 

@@ -20,7 +20,13 @@ import pandera.pandas as pa
 import yaml
 
 from synth.errors import Problem, ReviewDataError
-from synth.prisma import PrismaCounts, parse_prisma, read_prisma
+from synth.prisma import (
+    LOG_FILENAME,
+    PrismaCounts,
+    parse_prisma,
+    read_prisma,
+    read_screening_log,
+)
 from synth.schema import AIMS, TABLES, Field, Table, pandera_schema
 
 __all__ = ["Review", "load_review", "find_reviews"]
@@ -71,7 +77,8 @@ class Review:
             lines.append(f"  quality: {len(self.quality)} rows, raters {raters}")
         else:
             lines.append("  quality: none (no quality.csv)")
-        lines.append(f"  PRISMA: {'yes' if self.has_prisma else 'none (no prisma.yaml)'}")
+        none = "none (no prisma.yaml or screening_log.csv)"
+        lines.append(f"  PRISMA: {'yes' if self.has_prisma else none}")
         return "\n".join(lines)
 
 
@@ -351,7 +358,8 @@ def load_review(path: str | Path) -> Review:
     ----------
     path
         A folder with ``studies.csv``, ``performance.csv``, optionally ``quality.csv``,
-        ``prisma.yaml`` and ``review.yaml``; or a workbook with sheets of the same names
+        ``prisma.yaml`` (or a ``screening_log.csv`` to derive the PRISMA counts from) and
+        ``review.yaml``; or a workbook with sheets of the same names
         (a folder holding exactly one workbook and no ``studies.csv`` works too).
 
     Returns
@@ -425,10 +433,12 @@ def load_review(path: str | Path) -> Review:
                 problems += p
             else:
                 frames[table.name] = None
-    if workbook is None or (folder / "prisma.yaml").exists() and prisma is None:
-        if (folder / "prisma.yaml").exists():
-            prisma, p = read_prisma(folder / "prisma.yaml")
-            problems += p
+    if prisma is None and (folder / "prisma.yaml").exists():
+        prisma, p = read_prisma(folder / "prisma.yaml")
+        problems += p
+    elif prisma is None and (folder / LOG_FILENAME).exists():
+        prisma, p = read_screening_log(folder / LOG_FILENAME)
+        problems += p
 
     others = {name: (frames[name], labels[name]) for name in ("performance", "quality")
               if frames.get(name) is not None}

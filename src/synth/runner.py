@@ -1,35 +1,83 @@
-"""Execute the notebooks with papermill, for every review folder under ``data/``.
+"""Execute the notebooks with papermill for every review: incremental, parallel, with provenance.
 
-The runner is a list of (review, notebook) jobs; each is executed by papermill with the
-review's path and the output folders as parameters, its executed copy kept in
-``results/<review>/notebooks/``. A failing notebook does not stop the others.
+The runner is a list of named steps (as papermill's ``execute.py``):
+
+1. :func:`load_config` reads ``synth.yaml`` (unknown keys are rejected);
+2. :func:`plan` makes one :class:`Job` per (review, notebook) pair, with its parameters (an
+   unknown parameter is rejected) and its fingerprint: the content hashes of the review's data
+   files, of the notebook and of the synth source, the parameters and the package versions;
+3. :func:`run` skips a job whose fingerprint equals that of its last successful run (unless
+   ``force``), executes the others with :func:`run_job` (papermill; in parallel processes when
+   ``jobs > 1``), and after each records the job in ``results/<review>/manifest.json``.
+
+A failing notebook does not stop the others. Its executed copy, with the full traceback, is kept
+in ``results/<review>/notebooks/`` like every other.
+
+While a notebook runs, the environment variable ``SYNTH_RUN_CONTEXT`` names a JSON file
+describing the job; :func:`synth.outputs.save_figure` and :func:`synth.outputs.write_table`
+read it to embed provenance and to log every file they write, which is how each output is
+attributed to its notebook in the manifest.
+
+This module imports neither papermill nor pandas at import time (together about 3 s), so that a
+re-run with nothing to do returns at once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import multiprocessing
 import os
+import platform
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import papermill as pm
 import yaml
 
-from synth.review import find_reviews
-
-__all__ = ["RunConfig", "Job", "JobResult", "load_config", "find_notebooks", "plan",
-           "run_job", "run"]
+__all__ = ["ConfigError", "RunConfig", "Job", "JobResult", "load_config", "find_reviews",
+           "find_notebooks", "plan", "run_job", "run", "with_overrides", "MANIFEST_NAME"]
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 """Notebooks the runner executes, in name order: ``NN_topic.ipynb``."""
 
+MANIFEST_NAME = "manifest.json"
+"""Provenance and run state of a review: ``results/<review>/manifest.json``."""
+
+_CONTEXT_ENV = "SYNTH_RUN_CONTEXT"
+"""Same as :data:`synth.outputs.RUN_CONTEXT_ENV` (not imported: synth.outputs imports pandas)."""
+
+_BASE_PARAMETERS = ("review", "figures_dir", "results_dir")
+"""Parameters the runner sets for every notebook that declares them."""
+
+FIGURE_FORMAT_CHOICES = ("png", "pdf", "svg", "eps", "tiff", "tif", "jpg", "jpeg")
+"""Figure formats ``synth.yaml`` accepts (all written by matplotlib; TIFF through Pillow)."""
+
+TABLE_FORMAT_CHOICES = ("csv", "md", "tex", "html", "xlsx")
+"""Table formats ``synth.yaml`` accepts; the same as :func:`synth.outputs.write_table`'s."""
+
+PACKAGES = ("synth", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
+            "pandera", "openpyxl", "pyyaml", "pillow", "papermill", "ipykernel")
+"""Distributions whose versions are recorded (and whose upgrade re-runs every notebook)."""
+
+
+class ConfigError(ValueError):
+    """A problem with ``synth.yaml`` or the command line: one line per problem."""
+
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Where things are, which reviews and notebooks to run, and extra parameters."""
+    """Where things are, which reviews and notebooks to run, and with which parameters.
+
+    ``parameters`` go to every notebook that declares them, then ``review_parameters[review]``,
+    then ``notebook_parameters[notebook]``, then ``overrides`` (``--param``), later ones
+    winning. ``figure_formats``, ``dpi`` and ``table_formats`` of None mean the defaults of
+    :mod:`synth.outputs`.
+    """
 
     data_dir: Path = Path("data")
     notebooks_dir: Path = Path("notebooks")
@@ -38,46 +86,154 @@ class RunConfig:
     reviews: tuple[str, ...] = ()
     notebooks: tuple[str, ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
+    review_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notebook_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    figure_formats: tuple[str, ...] | None = None
+    dpi: int | None = None
+    table_formats: tuple[str, ...] | None = None
     jobs: int = 1
+    force: bool = False
+    root: Path | None = None
+    """Folder that manifest paths are relative to (the config file's); default: the cwd."""
 
 
-_CONFIG_KEYS = ("data_dir", "notebooks_dir", "figures_dir", "results_dir", "reviews",
-                "notebooks", "parameters", "jobs")
+_CONFIG_KEYS: dict[str, str] = {
+    "data_dir": "a folder (relative to synth.yaml) holding one folder per review",
+    "notebooks_dir": "a folder holding NN_topic.ipynb notebooks",
+    "figures_dir": "a folder for figures",
+    "results_dir": "a folder for tables, executed notebooks and manifests",
+    "reviews": "a list of review folder names (empty: all)",
+    "notebooks": "a list of notebooks, e.g. 01 or 01_review_overview (empty: all)",
+    "jobs": "a whole number >= 1, or auto (one per CPU)",
+    "figures": "a mapping with formats and dpi",
+    "tables": "a mapping with formats",
+    "parameters": "a mapping of notebook parameters",
+    "review_parameters": "a mapping review name -> mapping of parameters",
+    "notebook_parameters": "a mapping notebook name -> mapping of parameters",
+}
+
+
+def _did_you_mean(key: str, choices: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def load_config(path: str | Path | None) -> RunConfig:
-    """Read ``synth.yaml``; paths in it are relative to the file. None gives the defaults."""
+    """Read ``synth.yaml``; paths in it are relative to the file. None gives the defaults.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem, one line each (``synth.yaml:key: value — what is allowed``);
+        unknown keys are errors, not warnings.
+    """
     if path is None:
-        return RunConfig()
+        return RunConfig(root=Path.cwd())
     path = Path(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = sorted(set(data) - set(_CONFIG_KEYS))
-    if unknown:
-        raise ValueError(f"{path.name}: unknown key(s) {', '.join(unknown)}; "
-                         f"allowed: {', '.join(_CONFIG_KEYS)}")
+    name = path.name
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: expected a mapping of settings, got {type(data).__name__}")
+    problems: list[str] = []
+
+    def bad(key: str, value: object, allowed: str) -> None:
+        problems.append(f"{name}:{key}: {value!r} — {allowed}")
+
+    for key in data:
+        if key not in _CONFIG_KEYS:
+            problems.append(f"{name}:{key}: unknown key — allowed: {', '.join(_CONFIG_KEYS)}"
+                            f"{_did_you_mean(str(key), _CONFIG_KEYS)}")
     base = path.parent
-    kw: dict[str, Any] = {}
+    kw: dict[str, Any] = {"root": base.resolve()}
     for key in ("data_dir", "notebooks_dir", "figures_dir", "results_dir"):
         if key in data:
-            kw[key] = base / str(data[key])
+            if isinstance(data[key], str) and data[key]:
+                kw[key] = base / data[key]
+            else:
+                bad(key, data[key], _CONFIG_KEYS[key])
+        else:
+            kw[key] = base / getattr(RunConfig, key)
     for key in ("reviews", "notebooks"):
-        if key in data:
-            kw[key] = tuple(str(x) for x in data[key] or ())
-    if "parameters" in data:
-        kw["parameters"] = dict(data["parameters"] or {})
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, list) and all(isinstance(x, str | int) for x in value):
+            kw[key] = tuple(str(x) for x in value)
+        else:
+            bad(key, value, _CONFIG_KEYS[key])
     if "jobs" in data:
-        kw["jobs"] = int(data["jobs"])
+        jobs = data["jobs"]
+        if jobs == "auto":
+            kw["jobs"] = os.cpu_count() or 1
+        elif isinstance(jobs, int) and not isinstance(jobs, bool) and jobs >= 1:
+            kw["jobs"] = jobs
+        else:
+            bad("jobs", jobs, _CONFIG_KEYS["jobs"])
+    for section, allowed in (("figures", ("formats", "dpi")), ("tables", ("formats",))):
+        value = data.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            bad(section, value, _CONFIG_KEYS[section])
+            continue
+        for key in value:
+            if key not in allowed:
+                problems.append(f"{name}:{section}.{key}: unknown key — allowed: "
+                                f"{', '.join(allowed)}{_did_you_mean(str(key), allowed)}")
+        choices = FIGURE_FORMAT_CHOICES if section == "figures" else TABLE_FORMAT_CHOICES
+        formats = value.get("formats")
+        if formats is not None:
+            if isinstance(formats, list) and formats and all(f in choices for f in formats):
+                kw["figure_formats" if section == "figures" else "table_formats"] = tuple(formats)
+            else:
+                bad(f"{section}.formats", formats, f"a list of: {', '.join(choices)}")
+        dpi = value.get("dpi")
+        if section == "figures" and dpi is not None:
+            if isinstance(dpi, int) and not isinstance(dpi, bool) and 72 <= dpi <= 2400:
+                kw["dpi"] = dpi
+            else:
+                bad("figures.dpi", dpi, "a whole number from 72 to 2400 (300, or 600 on request)")
+    params = data.get("parameters")
+    if params is not None:
+        if isinstance(params, dict):
+            kw["parameters"] = dict(params)
+        else:
+            bad("parameters", params, _CONFIG_KEYS["parameters"])
+    for key in ("review_parameters", "notebook_parameters"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict) and all(isinstance(v, dict | None) for v in value.values()):
+            kw[key] = {str(k): dict(v or {}) for k, v in value.items()}
+        else:
+            bad(key, value, _CONFIG_KEYS[key])
+    if problems:
+        raise ConfigError("\n".join(problems))
     return RunConfig(**kw)
 
 
 @dataclass(frozen=True)
 class Job:
-    """One notebook executed for one review."""
+    """One notebook executed for one review.
+
+    ``context`` is what the notebook's outputs are attributed with: review, notebook,
+    parameters, input hashes, package versions, time, output formats, and ``key``, the
+    fingerprint that decides whether the job can be skipped.
+    """
 
     review: Path
     notebook: Path
     output: Path
     parameters: dict[str, Any]
+    context: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -86,15 +242,21 @@ class Job:
 
 @dataclass(frozen=True)
 class JobResult:
-    """How a job ended; on failure, the cell and the exception's message."""
+    """How a job ended: ran (``ok``), was skipped as unchanged, or failed in a cell."""
 
     job: Job
     ok: bool
     seconds: float
     cell: int | None = None
     error: str | None = None
+    skipped: bool = False
+    outputs: tuple[str, ...] = ()
+    """Absolute paths of the files the notebook wrote through synth.outputs."""
 
     def describe(self) -> str:
+        """One line for a success or a skip; for a failure, the cell, message and where."""
+        if self.skipped:
+            return f"skipped {self.job.label} (unchanged since its last successful run)"
         if self.ok:
             return f"ok      {self.job.label} ({self.seconds:.1f} s)"
         where = f" cell {self.cell}" if self.cell is not None else ""
@@ -102,7 +264,8 @@ class JobResult:
         if len(lines) > _ERROR_LINES:
             lines = [*lines[:_ERROR_LINES], f"... {len(lines) - _ERROR_LINES} more lines"]
         body = "\n".join(f"        {line}" for line in lines[1:])
-        return (f"FAILED  {self.job.label}{where}: {lines[0]}\n" + (body + "\n" if body else "")
+        return (f"FAILED  {self.job.label}{where} ({self.seconds:.1f} s): {lines[0]}\n"
+                + (body + "\n" if body else "")
                 + f"        full traceback in {self.job.output}")
 
 
@@ -115,82 +278,404 @@ def find_notebooks(folder: str | Path) -> list[Path]:
     return sorted(Path(folder).glob(NOTEBOOK_PATTERN))
 
 
+def find_reviews(root: str | Path) -> list[Path]:
+    """Review folders under ``root``: those holding ``studies.csv`` or one ``.xlsx``.
+
+    The rule of :func:`synth.review.find_reviews`, repeated here so that planning a run does
+    not import pandas (a test checks that the two agree).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigError(f"data_dir {root}: no such folder")
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and ((p / "studies.csv").exists() or any(p.glob("*.xlsx"))))
+
+
+def _matches(path: Path, name: str) -> bool:
+    return path.name == name or path.stem == name or path.stem.startswith(name)
+
+
 def _select(paths: list[Path], names: Iterable[str], what: str) -> list[Path]:
     names = list(names)
     if not names:
         return paths
-    chosen = []
+    chosen: list[Path] = []
     for name in names:
-        hits = [p for p in paths if p.name == name or p.stem == name or p.stem.startswith(name)]
+        hits = [p for p in paths if _matches(p, name)]
         if not hits:
-            raise ValueError(f"{what} {name!r} not found; available: "
-                             f"{', '.join(p.name for p in paths) or 'none'}")
+            raise ConfigError(f"{what} {name!r} not found; available: "
+                              f"{', '.join(p.name for p in paths) or 'none'}")
         chosen += [h for h in hits if h not in chosen]
     return chosen
 
 
+# --- fingerprints -----------------------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _rel(path: Path, root: Path) -> str:
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _data_hashes(review: Path, root: Path) -> dict[str, str]:
+    """Content hash of every file of a review folder (hidden and Office lock files aside)."""
+    files = sorted(p for p in review.rglob("*") if p.is_file() and not any(
+        part.startswith((".", "~$")) for part in p.relative_to(review).parts))
+    return {_rel(p, root): _sha256(p) for p in files}
+
+
+def _source_hash(package: Path | None = None) -> str:
+    """One hash over the synth package's source files (names and contents)."""
+    package = package or Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _digest(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- manifest ---------------------------------------------------------------------------------
+
+def _manifest_path(config: RunConfig, review: Path) -> Path:
+    return config.results_dir / review.name / MANIFEST_NAME
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+def _literal(source: str) -> Any:
+    """A parameter's default as a value when it is a literal, else its source text."""
+    import ast
+
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return source
+
+
+def _declared_parameters(notebooks: list[Path], manifests: list[dict[str, Any]]
+                         ) -> dict[Path, tuple[str, dict[str, Any]]]:
+    """(notebook hash, {declared parameter: default}) per notebook.
+
+    papermill's ``inspect_notebook`` reads the parameters cell; its answer is cached in the
+    manifests by notebook hash, so that an unchanged notebook is not inspected again.
+    """
+    out: dict[Path, tuple[str, dict[str, Any]]] = {}
+    for nb in notebooks:
+        sha = _sha256(nb)
+        cached = next((m["notebooks"][nb.name]["declared"] for m in manifests
+                       if m.get("notebooks", {}).get(nb.name, {}).get("notebook_sha256") == sha
+                       and isinstance(m["notebooks"][nb.name].get("declared"), dict)), None)
+        if cached is None:
+            import papermill as pm
+
+            cached = {name: _literal(p["default"]) for name, p in
+                      sorted(pm.inspect_notebook(str(nb)).items())}
+        out[nb] = (sha, cached)
+    return out
+
+
 def plan(config: RunConfig) -> list[Job]:
-    """Every (review, notebook) job the config asks for, reviews in name order."""
-    reviews = _select(find_reviews(config.data_dir), config.reviews, "review")
-    notebooks = _select(find_notebooks(config.notebooks_dir), config.notebooks, "notebook")
+    """Every (review, notebook) job the config asks for, reviews in name order.
+
+    Raises
+    ------
+    ConfigError
+        A review or notebook that does not exist, or a parameter no selected notebook declares
+        (papermill would only warn and the value would be silently ignored).
+    """
+    root = (config.root or Path.cwd()).resolve()
+    all_reviews = find_reviews(config.data_dir)
+    reviews = _select(all_reviews, config.reviews, "review")
+    all_notebooks = find_notebooks(config.notebooks_dir)
+    notebooks = _select(all_notebooks, config.notebooks, "notebook")
+    manifests = [_read_manifest(_manifest_path(config, r)) for r in reviews]
+    declared = _declared_parameters(notebooks, manifests)
+    any_declared = sorted({p for _, names in declared.values() for p in names})
+    problems: list[str] = []
+
+    def check_anywhere(params: dict[str, Any], where: str) -> None:
+        for key in params:
+            if key not in any_declared:
+                problems.append(f"{where}: parameter {key!r} is declared by no selected "
+                                f"notebook; they declare: {', '.join(any_declared)}"
+                                f"{_did_you_mean(key, any_declared)}")
+
+    check_anywhere(config.parameters, "synth.yaml parameters")
+    check_anywhere(config.overrides, "--param")
+    for name, params in config.review_parameters.items():
+        if not any(r.name == name for r in all_reviews):
+            problems.append(f"synth.yaml review_parameters: no review folder {name!r} in "
+                            f"{config.data_dir}; there are: "
+                            f"{', '.join(r.name for r in all_reviews)}")
+        elif any(r.name == name for r in reviews):
+            check_anywhere(params, f"synth.yaml review_parameters.{name}")
+    per_notebook: dict[Path, dict[str, Any]] = {}
+    for name, params in config.notebook_parameters.items():
+        hits = [nb for nb in all_notebooks if _matches(nb, name)]
+        if not hits:
+            problems.append(f"synth.yaml notebook_parameters: no notebook {name!r} in "
+                            f"{config.notebooks_dir}; there are: "
+                            f"{', '.join(nb.name for nb in all_notebooks)}")
+        for nb in hits:
+            per_notebook.setdefault(nb, {}).update(params)
+            if nb in declared:
+                names = sorted(declared[nb][1])
+                for key in params:
+                    if key not in names:
+                        problems.append(f"synth.yaml notebook_parameters.{name}: {nb.name} "
+                                        f"has no parameter {key!r}; it declares: "
+                                        f"{', '.join(names)}{_did_you_mean(key, names)}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+    settings = {"figure_formats": config.figure_formats, "dpi": config.dpi,
+                "table_formats": config.table_formats}
+    source = _source_hash()
+    packages = _package_versions()
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     jobs = []
     for review in reviews:
+        data = _data_hashes(review, root)
         for nb in notebooks:
-            params = {
+            nb_sha, defaults = declared[nb]
+            wanted: dict[str, Any] = {
                 "review": str(review.resolve()),
                 "figures_dir": str(config.figures_dir.resolve()),
                 "results_dir": str(config.results_dir.resolve()),
-                **config.parameters,
             }
+            if config.figure_formats is not None:
+                wanted["formats"] = list(config.figure_formats)
+            if config.dpi is not None:
+                wanted["dpi"] = config.dpi
+            wanted.update(config.parameters)
+            wanted.update(config.review_parameters.get(review.name, {}))
+            wanted.update(per_notebook.get(nb, {}))
+            wanted.update(config.overrides)
+            params = {k: v for k, v in wanted.items() if k in defaults}
+            inputs = {**data, _rel(nb, root): nb_sha, "synth source (src/synth/*.py)": source}
+            key = _digest({"inputs": inputs, "parameters": params, "settings": settings,
+                           "packages": packages})
             output = config.results_dir / review.name / "notebooks" / nb.name
-            jobs.append(Job(review, nb, output, params))
+            context = {"review": review.name, "notebook": nb.name,
+                       "parameters": {**defaults, **params}, "inputs": inputs,
+                       "packages": packages, "time": now, "key": key,
+                       "notebook_sha256": nb_sha, "declared": defaults, **settings}
+            jobs.append(Job(review, nb, output, params, context))
     return jobs
 
 
-def _check_parameters(job: Job) -> dict[str, Any]:
-    """Pass only parameters the notebook declares; an unknown extra one is an error."""
-    declared = set(pm.inspect_notebook(str(job.notebook)))
-    base = {"review", "figures_dir", "results_dir"}
-    unknown = sorted(k for k in job.parameters if k not in declared and k not in base)
-    if unknown:
-        raise ValueError(f"{job.notebook.name} has no parameter {', '.join(unknown)}; "
-                         f"it declares: {', '.join(sorted(declared))}")
-    return {k: v for k, v in job.parameters.items() if k in declared}
+# --- execution --------------------------------------------------------------------------------
+
+def _state_dir(job: Job) -> Path:
+    return job.output.parent.parent / ".synth"
+
+
+def _is_current(job: Job, manifest: dict[str, Any], root: Path) -> bool:
+    """True when the job's last run succeeded with the same fingerprint and its files exist."""
+    entry = manifest.get("notebooks", {}).get(job.notebook.name)
+    if not entry or entry.get("status") != "ok" or entry.get("key") != job.context.get("key"):
+        return False
+    if not job.output.exists():
+        return False
+    outputs = [p for p, o in manifest.get("outputs", {}).items()
+               if o.get("notebook") == job.notebook.name]
+    return all((root / p).exists() for p in outputs)
 
 
 def run_job(job: Job) -> JobResult:
-    """Execute one notebook with papermill; never raises for a failure inside the notebook."""
+    """Execute one notebook with papermill; never raises for a failure inside the notebook.
+
+    The job's context is written to ``results/<review>/.synth/<notebook>.context.json`` and
+    named by ``SYNTH_RUN_CONTEXT`` while the kernel runs; the files the notebook writes through
+    :mod:`synth.outputs` are read back from the output log beside it.
+    """
+    import papermill as pm
+
     start = time.perf_counter()
     job.output.parent.mkdir(parents=True, exist_ok=True)
+    state = _state_dir(job)
+    state.mkdir(parents=True, exist_ok=True)
+    log = state / f"{job.notebook.stem}.outputs.jsonl"
+    log.write_text("", encoding="utf-8")
+    context_file = state / f"{job.notebook.stem}.context.json"
+    _write_json(context_file, {**job.context, "log": str(log.resolve())})
+    previous = os.environ.get(_CONTEXT_ENV)
+    os.environ[_CONTEXT_ENV] = str(context_file.resolve())
+    cell: int | None = None
+    error: str | None = None
     try:
-        params = _check_parameters(job)
-        pm.execute_notebook(str(job.notebook), str(job.output), parameters=params,
+        pm.execute_notebook(str(job.notebook), str(job.output), parameters=job.parameters,
                             cwd=str(job.notebook.parent), progress_bar=False,
-                            log_output=False, kernel_name="python3")
+                            log_output=False, kernel_name="python3",
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as exc:
-        message = f"{exc.ename}: {exc.evalue}".strip()
-        return JobResult(job, False, time.perf_counter() - start, exc.cell_index, message)
-    except Exception as exc:  # a broken notebook file, a kernel that died, a bad parameter
-        return JobResult(job, False, time.perf_counter() - start, None,
-                         f"{type(exc).__name__}: {exc}".splitlines()[0])
-    return JobResult(job, True, time.perf_counter() - start)
+        cell, error = exc.exec_count, f"{exc.ename}: {exc.evalue}".strip()
+    except Exception as exc:  # a broken notebook file, a kernel that died
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    finally:
+        if previous is None:
+            os.environ.pop(_CONTEXT_ENV, None)
+        else:
+            os.environ[_CONTEXT_ENV] = previous
+    outputs: list[str] = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        path = json.loads(line)["path"]
+        if path not in outputs:
+            outputs.append(path)
+    return JobResult(job, error is None, time.perf_counter() - start, cell, error,
+                     outputs=tuple(outputs))
+
+
+def _record(config: RunConfig, result: JobResult, root: Path) -> None:
+    """Update ``results/<review>/manifest.json`` with a job that ran (the main process only)."""
+    job = result.job
+    path = _manifest_path(config, job.review)
+    manifest = _read_manifest(path)
+    manifest.setdefault("notebooks", {})
+    manifest.setdefault("outputs", {})
+    manifest["review"] = job.review.name
+    ctx = job.context
+    manifest["notebooks"][job.notebook.name] = {
+        "status": "ok" if result.ok else "failed",
+        "key": ctx.get("key"),
+        "notebook_sha256": ctx.get("notebook_sha256"),
+        "declared": ctx.get("declared"),
+        "parameters": ctx.get("parameters"),
+        "inputs": ctx.get("inputs"),
+        "packages": ctx.get("packages"),
+        "time": ctx.get("time"),
+        "seconds": round(result.seconds, 2),
+        "executed_notebook": _rel(job.output, root),
+        "error": None if result.ok else {"cell": result.cell, "message": result.error},
+    }
+    if result.ok:  # a successful run replaces the notebook's list of outputs
+        manifest["outputs"] = {p: o for p, o in manifest["outputs"].items()
+                               if o.get("notebook") != job.notebook.name}
+    for out in result.outputs:
+        p = Path(out)
+        if not p.exists():
+            continue
+        written = datetime.fromtimestamp(p.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        manifest["outputs"][_rel(p, root)] = {
+            "notebook": job.notebook.name, "sha256": _sha256(p), "time": ctx.get("time"),
+            "written": written,
+            "parameters": ctx.get("parameters"), "inputs": ctx.get("inputs"),
+            "packages": ctx.get("packages"),
+        }
+    manifest["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+    _write_json(path, manifest)
+
+
+def _pool_context() -> Any:
+    """Fork where available: workers inherit the imported modules instead of re-importing."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = None
         ) -> list[JobResult]:
-    """Run every planned job (in parallel processes when ``config.jobs > 1``)."""
+    """Plan, skip what is unchanged, run the rest (in ``config.jobs`` processes), record.
+
+    Parameters
+    ----------
+    config
+        What to run.
+    on_result
+        Called with each :class:`JobResult` as soon as it is known (skips first, then as the
+        notebooks finish).
+
+    Returns
+    -------
+    list of JobResult
+        One per planned job, in plan order (review, then notebook).
+    """
+    root = (config.root or Path.cwd()).resolve()
     jobs = plan(config)
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    results: list[JobResult] = []
-    if config.jobs <= 1:
-        for job in jobs:
-            results.append(run_job(job))
-            if on_result:
-                on_result(results[-1])
-        return results
-    with ProcessPoolExecutor(max_workers=config.jobs) as pool:
-        for result in pool.map(run_job, jobs):
-            results.append(result)
-            if on_result:
-                on_result(result)
-    return results
+    results: dict[int, JobResult] = {}
+
+    def done(i: int, result: JobResult) -> None:
+        results[i] = result
+        if not result.skipped:
+            _record(config, result, root)
+        if on_result:
+            on_result(result)
+
+    todo: list[int] = []
+    manifests: dict[Path, dict[str, Any]] = {}
+    for i, job in enumerate(jobs):
+        if not config.force:
+            if job.review not in manifests:
+                manifests[job.review] = _read_manifest(_manifest_path(config, job.review))
+            if _is_current(job, manifests[job.review], root):
+                done(i, JobResult(job, True, 0.0, skipped=True))
+                continue
+        todo.append(i)
+    if config.jobs <= 1 or len(todo) <= 1:
+        for i in todo:
+            done(i, run_job(jobs[i]))
+    else:
+        with ProcessPoolExecutor(max_workers=min(config.jobs, len(todo)),
+                                 mp_context=_pool_context()) as pool:
+            futures = {pool.submit(run_job, jobs[i]): i for i in todo}
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker process itself died
+                    result = JobResult(jobs[i], False, 0.0, None,
+                                       f"{type(exc).__name__}: {exc}".splitlines()[0])
+                done(i, result)
+    return [results[i] for i in range(len(jobs))]
+
+
+def with_overrides(config: RunConfig, *, reviews: Iterable[str] = (),
+                   notebooks: Iterable[str] = (), params: dict[str, Any] | None = None,
+                   jobs: int | None = None, force: bool = False) -> RunConfig:
+    """The config with command-line choices applied (non-empty ones replace the config's)."""
+    return replace(config, reviews=tuple(reviews) or config.reviews,
+                   notebooks=tuple(notebooks) or config.notebooks,
+                   overrides={**config.overrides, **(params or {})},
+                   jobs=jobs if jobs is not None else config.jobs,
+                   force=force or config.force)
+

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandera.pandas as pa
 
-from synth.quality import RQS
+from synth.instruments import RQS
 
 __all__ = [
     "AIMS",
@@ -351,11 +351,53 @@ def data_dictionary() -> str:
         "",
         "## `prisma.yaml` (optional file)",
         "",
-        "PRISMA 2020 flow counts. Every count is a whole number ≥ 0 or `not reported`.",
+        "PRISMA 2020 flow counts. Every count is a whole number ≥ 0 or `not reported`; a",
+        "mapping of databases, sources or exclusion reasons may be `not reported` (or `{}`) as a",
+        "whole. `registers: {}` means no register was searched. Counts that are not reported are",
+        "drawn as \"not reported\", never guessed.",
+        "",
+        "The counts must add up as the PRISMA 2020 template says: screened = identified −",
+        "removed before screening; sought = screened − excluded; assessed = sought − not",
+        "retrieved (in each column); studies included = Σ (assessed − excluded with reasons)",
+        "over the columns (+ previous studies). When `reports_included` differs from",
+        "`studies_included` (a study with several reports), the columns must add up to the",
+        "reports instead. Each rule involving a `not reported` count is skipped. With",
+        "`strict: true` (the default) a rule that fails is an error naming the boxes and numbers,",
+        "e.g. `prisma.yaml:10:screened: screened (1200) ≠ identified (1500) − removed before",
+        "screening (364)`; with `strict: false` it is a warning shown in the notebook and under",
+        "the diagram.",
         "",
         "```yaml",
         *_PRISMA_EXAMPLE.strip("\n").splitlines(),
         "```",
+        "",
+        "## `screening_log.csv` (optional file, instead of `prisma.yaml`)",
+        "",
+        "A screening log, one row per record identified (the shape of Rayyan and Covidence",
+        "exports), from which every count is derived, so the diagram cannot disagree with the",
+        "screening. It is read when the folder has no `prisma.yaml`; when a folder has both,",
+        "the notebook lists where they disagree. Columns (any order; case, spaces and",
+        "punctuation in names are ignored; other columns such as title or authors are ignored):",
+        "",
+        "| column | required | allowed | description |",
+        "|---|---|---|---|",
+        "| `source` | yes | text | Database, register or other source, e.g. `PubMed`. |",
+        "| `source_type` | no | database, register, other (empty = database) | Which column "
+        "of the diagram the source belongs to. |",
+        "| `duplicate` | no | yes/no, true/false, 1/0, x (empty = no) | Removed before "
+        "screening as a duplicate. |",
+        "| `removed` | no | automation, other (empty = kept) | Removed before screening by "
+        "automation tools or for another reason. |",
+        "| `screening` | yes | include, exclude (also included/excluded, yes/no, maybe = "
+        "include) | Title/abstract decision; empty only for removed records. |",
+        "| `full_text` | yes | include, exclude, not retrieved | Full-text decision; only for "
+        "records included at screening. |",
+        "| `reason` | yes | text | Why the report was excluded at full text (only then). |",
+        "| `study_id` | no | text | Reports of the same study share it; studies are counted "
+        "once. |",
+        "",
+        "Column names such as `Title/Abstract decision`, `Full-text decision`, `Exclusion",
+        "reason`, `Database`, `Is duplicate` are read as the columns above.",
         "",
     ]
     return "\n".join(lines)
@@ -365,7 +407,7 @@ _PRISMA_EXAMPLE = """
 databases:                 # records identified, one count per database
   PubMed: 812
   Embase: 1021
-registers: {}              # records identified, one count per register
+registers: {}              # records identified, one count per register ({} = none searched)
 removed_before_screening:
   duplicates: 469
   automation: 0            # marked ineligible by automation tools
@@ -377,6 +419,7 @@ not_retrieved: 3
 assessed: 133              # reports assessed for eligibility
 excluded_reasons:          # reports excluded, one count per reason
   No radiomics analysis: 52
+  Not GEP-NET: 41
 other_methods:             # optional second column (citation searching, websites, ...)
   sources:
     Citation searching: 9
@@ -385,8 +428,9 @@ other_methods:             # optional second column (citation searching, website
   assessed: 9
   excluded_reasons:
     Not GEP-NET: 4
-studies_included: 45
+studies_included: 45       # (133 − 93) + (9 − 4)
 reports_included: 45
 previous_studies: not reported   # only for the template of an updated review
+strict: true               # false: counts that do not add up are warnings, not errors
 source: "where these counts were read"
 """

@@ -25,6 +25,8 @@ __all__ = [
     "COHORT_COLOURS",
     "MODALITY_COLOURS",
     "SYNTHETIC_LABEL",
+    "PRINT_DPI",
+    "HIGH_DPI",
     "FigureStyle",
     "MANUSCRIPT",
     "new_figure",
@@ -58,6 +60,11 @@ MODALITY_COLOURS: dict[str, str] = dict(zip(MODALITIES, ("#0072B2", "#009E73", "
 
 SYNTHETIC_LABEL = "Synthetic demonstration data"
 
+PRINT_DPI = 300
+"""Resolution of raster figures (PNG, TIFF) for print: what most journals ask for."""
+HIGH_DPI = 600
+"""Resolution on request (line art, journals such as European Radiology for TIFF)."""
+
 Width = Literal["one", "two"] | float
 
 
@@ -71,7 +78,7 @@ class FigureStyle:
     font_size: float = 7.0
     title_size: float = 8.0
     line_width: float = 0.8
-    dpi: int = 300
+    dpi: int = PRINT_DPI
     font_family: tuple[str, ...] = ("DejaVu Sans", "Arial", "Helvetica")
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -108,7 +115,12 @@ class FigureStyle:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        interactive = mpl.is_interactive()
         _ACTIVE.pop().close()
+        # rc_context restores every rcParam, also the interactive mode that IPython's inline
+        # backend switches on when the block makes the session's first figure; keep it, or
+        # later cells' figures are not shown inline.
+        mpl.interactive(interactive)
 
 
 _ACTIVE: list[ExitStack] = []
@@ -137,6 +149,8 @@ def new_figure(width: Width = "one", height_mm: float = 60.0, *, nrows: int = 1,
         fig, ax = plt.subplots(nrows, ncols, figsize=(_width_inches(width),
                                                       height_mm / MM_PER_INCH),
                                layout="constrained", **subplot_kw)
+        interactive = mpl.is_interactive()
+    mpl.interactive(interactive)  # as in FigureStyle.__exit__
     return fig, ax
 
 

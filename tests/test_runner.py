@@ -1,0 +1,297 @@
+"""``synth.runner``: config, parameters, skip and force, failure isolation, manifest.
+
+The execution tests use two tiny notebooks in a temporary project (not the real notebooks,
+which tests/test_notebooks.py runs), so that they stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from PIL import Image
+
+from synth import runner
+from synth.outputs import RUN_CONTEXT_ENV, TABLE_FORMATS
+from synth.review import find_reviews
+from synth.runner import ConfigError, RunConfig, load_config, plan, run, with_overrides
+
+sys.path.insert(0, str(ROOT / "tools"))
+from nbbuild import write_notebook  # noqa: E402
+
+_REAL_SOURCE_HASH = runner._source_hash
+
+_PARAMS = '''
+review: str = "../data/alpha"  # review folder
+figures_dir: str = "../figures"  # figures go to <figures_dir>/<review name>/
+results_dir: str = "../results"  # tables go to <results_dir>/<review name>/
+'''
+
+_TABLE_NB = [
+    ("params", _PARAMS + 'label: str = "x"  # a label written into the table\n'),
+    ("code", '''
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from synth import outputs
+
+fig_dir, res_dir = outputs.output_dirs(Path(review).name, figures_dir=figures_dir,
+                                       results_dir=results_dir)
+outputs.write_table(pd.DataFrame({"label": [label, "=1+1"]}), res_dir / "labels")
+fig, ax = plt.subplots()
+ax.plot([0, 1], [0, 1])
+outputs.save_figure(fig, fig_dir / "line");
+'''),
+]
+
+# Fails while saving its PDF when `fail` is true: a failure in the middle of save_figure.
+_FLAKY_NB = [
+    ("params", _PARAMS + "fail: bool = False  # make the PDF rendering fail\n"),
+    ("code", '''
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from synth import outputs
+
+fig_dir, _ = outputs.output_dirs(Path(review).name, figures_dir=figures_dir,
+                                 results_dir=results_dir)
+fig, ax = plt.subplots()
+ax.bar([0, 1], [1, 2 + fail])
+real_savefig = fig.savefig
+fig.savefig = lambda fname, *a, format=None, **kw: (
+    (_ for _ in ()).throw(OSError("disk full")) if fail and format == "pdf"
+    else real_savefig(fname, *a, format=format, **kw))
+'''),
+    ("code", 'outputs.save_figure(fig, fig_dir / "bars", formats=["png", "pdf"]);'),
+]
+
+
+def _project(tmp: Path) -> Path:
+    """A project folder: two reviews, two tiny notebooks, a synth.yaml."""
+    for name in ("alpha", "beta"):
+        (tmp / "data" / name).mkdir(parents=True)
+        (tmp / "data" / name / "studies.csv").write_text(f"study_id\n{name}2020\n")
+    (tmp / "notebooks").mkdir()
+    write_notebook(tmp / "notebooks" / "01_table.ipynb", _TABLE_NB)
+    write_notebook(tmp / "notebooks" / "02_flaky.ipynb", _FLAKY_NB)
+    (tmp / "synth.yaml").write_text("jobs: 2\nfigures:\n  formats: [png, pdf]\n")
+    return tmp
+
+
+def _cli(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "synth", "run", "--config",
+                           str(project / "synth.yaml"), *args],
+                          capture_output=True, text=True, cwd=project)
+
+
+def _status(results) -> dict[str, str]:
+    return {r.job.label: "skipped" if r.skipped else "ok" if r.ok else "failed"
+            for r in results}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def frozen_source():
+    """The synth source as it is when the module starts: other edits must not re-run jobs."""
+    with pytest.MonkeyPatch.context() as mp:
+        value = _REAL_SOURCE_HASH()
+        mp.setattr(runner, "_source_hash", lambda: value)
+        yield
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return _project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def first_run(project: Path):
+    return run(load_config(project / "synth.yaml"))
+
+
+# --- config -----------------------------------------------------------------------------------
+
+def test_config_reads_every_key_relative_to_the_file(tmp_path: Path):
+    (tmp_path / "synth.yaml").write_text(
+        "data_dir: d\nnotebooks_dir: nb\nfigures_dir: f\nresults_dir: r\nreviews: [demo]\n"
+        "notebooks: ['01']\njobs: 3\nfigures: {formats: [png, tiff], dpi: 600}\n"
+        "tables: {formats: [csv, xlsx]}\nparameters: {width: two}\n"
+        "review_parameters: {demo: {width: one}}\nnotebook_parameters: {'01': {width: two}}\n")
+    c = load_config(tmp_path / "synth.yaml")
+    assert (c.data_dir, c.notebooks_dir) == (tmp_path / "d", tmp_path / "nb")
+    assert (c.figures_dir, c.results_dir) == (tmp_path / "f", tmp_path / "r")
+    assert (c.reviews, c.notebooks, c.jobs) == (("demo",), ("01",), 3)
+    assert (c.figure_formats, c.dpi, c.table_formats) == (("png", "tiff"), 600, ("csv", "xlsx"))
+    assert c.parameters == {"width": "two"}
+    assert c.review_parameters == {"demo": {"width": "one"}}
+    assert c.notebook_parameters == {"01": {"width": "two"}}
+
+
+def test_config_rejects_unknown_keys_one_line_each(tmp_path: Path):
+    (tmp_path / "synth.yaml").write_text(
+        "job: 2\nfigures: {formats: [png, gif], dpi: 600, size: 3}\njobs: many\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "synth.yaml")
+    lines = str(err.value).splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("synth.yaml:job: unknown key") and "did you mean 'jobs'" in lines[0]
+    assert lines[1].startswith("synth.yaml:jobs: 'many' — a whole number >= 1, or auto")
+    assert lines[2].startswith("synth.yaml:figures.size: unknown key — allowed: formats, dpi")
+    assert lines[3].startswith("synth.yaml:figures.formats: ['png', 'gif'] — a list of: png")
+
+
+def test_shipped_synth_yaml_is_valid():
+    c = load_config(ROOT / "synth.yaml")
+    assert c.data_dir == ROOT / "data" and c.jobs >= 1
+
+
+def test_format_choices_match_what_outputs_can_write():
+    from matplotlib.figure import Figure
+
+    from synth.outputs import _TABLE_CHOICES
+
+    assert set(runner.TABLE_FORMAT_CHOICES) == set(_TABLE_CHOICES)
+    assert set(runner.FIGURE_FORMAT_CHOICES) <= set(Figure().canvas.get_supported_filetypes())
+    assert set(TABLE_FORMATS) <= set(_TABLE_CHOICES)
+    assert runner._CONTEXT_ENV == RUN_CONTEXT_ENV
+
+
+def test_source_hash_changes_with_any_source_file(tmp_path: Path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text("y = 1\n")
+    before = _REAL_SOURCE_HASH(tmp_path)
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n")
+    assert _REAL_SOURCE_HASH(tmp_path) != before
+
+
+def test_review_folders_are_found_as_synth_review_finds_them():
+    assert runner.find_reviews(ROOT / "data") == find_reviews(ROOT / "data")
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+def test_parameters_precedence_and_only_declared_ones_passed(project: Path):
+    config = RunConfig(data_dir=project / "data", notebooks_dir=project / "notebooks",
+                       figures_dir=project / "figures", results_dir=project / "results",
+                       parameters={"label": "global", "fail": False},
+                       review_parameters={"beta": {"label": "beta"}},
+                       notebook_parameters={"01": {"label": "nb"}}, root=project)
+    jobs = {j.label: j.parameters for j in plan(config)}
+    assert jobs["alpha / 01_table.ipynb"]["label"] == "nb"
+    assert "label" not in jobs["alpha / 02_flaky.ipynb"]
+    assert jobs["alpha / 02_flaky.ipynb"]["review"] == str((project / "data/alpha").resolve())
+    config = with_overrides(config, params={"label": "cli"})
+    jobs = {j.label: j.parameters for j in plan(config)}
+    assert jobs["beta / 01_table.ipynb"]["label"] == "cli"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"overrides": {"lable": 1}}, "--param: parameter 'lable' is declared by no selected "
+                                  "notebook; they declare: fail, figures_dir, label, results_dir,"
+                                  " review; did you mean 'label'?"),
+    ({"notebook_parameters": {"02": {"label": 1}}},
+     "notebook_parameters.02: 02_flaky.ipynb has no parameter 'label'"),
+    ({"review_parameters": {"gamma": {"label": 1}}},
+     "review_parameters: no review folder 'gamma'"),
+    ({"notebooks": ("03",)}, "notebook '03' not found; available: 01_table.ipynb, "
+                             "02_flaky.ipynb"),
+])
+def test_plan_rejects_what_does_not_exist(project: Path, change, message):
+    config = RunConfig(data_dir=project / "data", notebooks_dir=project / "notebooks",
+                       results_dir=project / "results", **change)
+    with pytest.raises(ConfigError) as err:
+        plan(config)
+    assert message in str(err.value)
+
+
+# --- execution --------------------------------------------------------------------------------
+
+def test_first_run_runs_everything_and_writes_the_manifest(project: Path, first_run):
+    assert set(_status(first_run).values()) == {"ok"}, [r.describe() for r in first_run]
+    manifest = json.loads((project / "results/alpha/manifest.json").read_text())
+    outputs = manifest["outputs"]
+    expected = {f"results/alpha/labels.{f}" for f in TABLE_FORMATS}
+    expected |= {"figures/alpha/line.png", "figures/alpha/line.pdf",
+                 "figures/alpha/bars.png", "figures/alpha/bars.pdf"}
+    assert set(outputs) == expected
+    line = outputs["figures/alpha/line.png"]
+    assert line["notebook"] == "01_table.ipynb"
+    assert line["parameters"]["label"] == "x"
+    assert line["inputs"]["data/alpha/studies.csv"] == runner._sha256(
+        project / "data/alpha/studies.csv")
+    assert "notebooks/01_table.ipynb" in line["inputs"]
+    assert line["packages"]["pandas"] and line["packages"]["python"]
+    assert line["time"].startswith("20")
+    assert outputs["figures/alpha/bars.png"]["notebook"] == "02_flaky.ipynb"
+    entry = manifest["notebooks"]["02_flaky.ipynb"]
+    assert entry["status"] == "ok"
+    assert entry["executed_notebook"] == "results/alpha/notebooks/02_flaky.ipynb"
+    assert (project / entry["executed_notebook"]).exists()
+    # no output of review beta is attributed to review alpha
+    assert not any("beta" in p for p in outputs)
+
+
+def test_figures_carry_the_provenance_in_their_metadata(project: Path, first_run):
+    with Image.open(project / "figures/beta/line.png") as png:
+        prov = json.loads(png.text["Provenance"])
+    assert prov["review"] == "beta" and prov["notebook"] == "01_table.ipynb"
+    assert prov["inputs"]["data/beta/studies.csv"]
+    pdf = (project / "figures/beta/line.pdf").read_bytes()
+    assert b"/Keywords" in pdf and b"01_table.ipynb" in pdf
+
+
+def test_spreadsheet_export_is_formula_safe(project: Path, first_run):
+    assert "'=1+1" in (project / "results/alpha/labels.csv").read_text()
+
+
+def test_second_run_skips_everything_and_a_data_change_reruns_that_review(project: Path,
+                                                                          first_run):
+    config = load_config(project / "synth.yaml")
+    again = run(config)
+    assert set(_status(again).values()) == {"skipped"}
+    assert all(r.describe().startswith("skipped ") for r in again)
+    with open(project / "data/alpha/studies.csv", "a") as f:
+        f.write("alpha2021\n")
+    changed = _status(run(with_overrides(config, notebooks=["01"])))
+    assert changed == {"alpha / 01_table.ipynb": "ok", "beta / 01_table.ipynb": "skipped"}
+    forced = _status(run(with_overrides(config, reviews=["beta"], notebooks=["01"],
+                                        force=True)))
+    assert forced == {"beta / 01_table.ipynb": "ok"}
+
+
+def test_a_failing_notebook_keeps_previous_figures_and_others_run(project: Path, first_run):
+    before = {p: (project / "figures/beta" / p).read_bytes() for p in ("bars.png", "bars.pdf")}
+    out = _cli(project, "--review", "beta", "--force", "--param", "fail=true")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("ok      beta / 01_table.ipynb") for line in lines), out.stdout
+    failed = [line for line in lines if line.startswith("FAILED  beta / 02_flaky.ipynb cell ")]
+    assert failed and failed[0].endswith("OSError: disk full"), out.stdout
+    executed = project / "results/beta/notebooks/02_flaky.ipynb"
+    assert f"full traceback in {executed}" in out.stdout
+    assert "disk full" in executed.read_text()
+    after = {p: (project / "figures/beta" / p).read_bytes() for p in before}
+    assert after == before  # neither the PNG rendered first nor the PDF was replaced
+    assert not [p for p in (project / "figures/beta").iterdir() if p.name.startswith(".")]
+    manifest = json.loads((project / "results/beta/manifest.json").read_text())
+    entry = manifest["notebooks"]["02_flaky.ipynb"]
+    assert entry["status"] == "failed" and entry["error"]["message"] == "OSError: disk full"
+    assert manifest["outputs"]["figures/beta/bars.png"]["parameters"]["fail"] is False
+    # a failed notebook is not skipped next time, the one that ran is
+    config = with_overrides(load_config(project / "synth.yaml"), reviews=["beta"])
+    current = {j.notebook.name: runner._is_current(j, manifest, project) for j in plan(config)}
+    assert current == {"01_table.ipynb": True, "02_flaky.ipynb": False}
+
+
+def test_run_context_is_removed_after_a_job(first_run):
+    import os
+
+    assert RUN_CONTEXT_ENV not in os.environ
