@@ -548,7 +548,7 @@ def run_job(job: Job) -> JobResult:
         pm.execute_notebook(str(job.notebook), str(job.output), parameters=job.parameters,
                             cwd=str(job.notebook.parent), progress_bar=False,
                             log_output=False, kernel_name="python3",
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except pm.PapermillExecutionError as exc:
         cell, error = exc.exec_count, f"{exc.ename}: {exc.evalue}".strip()
     except Exception as exc:  # a broken notebook file, a kernel that died
