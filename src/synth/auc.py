@@ -1445,18 +1445,9 @@ def plot_meta_regression_panels(
     """
     if not fits:
         raise ValueError("fits is empty; pass at least one RegressionFit.")
-    with MANUSCRIPT:
-        fig, axes = _panel_grid(len(fits), width, 48)
-        for fit, ax in zip(fits, axes.ravel(), strict=False):
-            plot_meta_regression(fit, ax=ax)
-        for ax in axes.ravel()[len(fits):]:
-            ax.set_visible(False)
-        cohorts = set().union(*[set(f.data["cohort"]) for f in fits])
-        _cohort_legend(fig, list(cohorts), extra=[
-            Line2D([], [], ls="", marker="o", color="#BBBBBB", markersize=5,
-                   label="area ∝ weight")])
-        mark_synthetic(fig, synthetic)
-    return fig
+    extra = Line2D([], [], ls="", marker="o", color="#BBBBBB", markersize=5,
+                   label="area ∝ weight")
+    return _panels(fits, plot_meta_regression, extra, synthetic=synthetic, width=width)
 
 
 def plot_funnel(
@@ -1545,14 +1536,21 @@ def plot_funnel_panels(
     """
     if not tests:
         raise ValueError("tests is empty; pass at least one SmallStudyTest.")
+    extra = Line2D([], [], color="#999999", lw=0.6, ls="--", label="pseudo 95% limits")
+    return _panels(tests, plot_funnel, extra, synthetic=synthetic, width=width)
+
+
+def _panels(items: Sequence[Any], draw: Any, extra: Line2D, *, synthetic: bool,
+            width: str | float) -> Figure:
+    """A grid of one panel per item drawn by ``draw(item, ax=)``, with a shared cohort legend
+    completed by ``extra``."""
     with MANUSCRIPT:
-        fig, axes = _panel_grid(len(tests), width, 48)
-        for test, ax in zip(tests, axes.ravel(), strict=False):
-            plot_funnel(test, ax=ax)
-        for ax in axes.ravel()[len(tests):]:
+        fig, axes = _panel_grid(len(items), width, 48)
+        for item, ax in zip(items, axes.ravel(), strict=False):
+            draw(item, ax=ax)
+        for ax in axes.ravel()[len(items):]:
             ax.set_visible(False)
-        cohorts = set().union(*[set(t.data["cohort"]) for t in tests])
-        _cohort_legend(fig, list(cohorts), extra=[
-            Line2D([], [], color="#999999", lw=0.6, ls="--", label="pseudo 95% limits")])
+        cohorts = set().union(*[set(item.data["cohort"]) for item in items])
+        _cohort_legend(fig, list(cohorts), extra=[extra])
         mark_synthetic(fig, synthetic)
     return fig
