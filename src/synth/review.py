@@ -64,8 +64,8 @@ class Review:
     def summary(self) -> str:
         """A few lines saying what the review holds (for ``synth check``)."""
         per_aim = self.performance.groupby("aim", observed=True)["study_id"]
-        aims = ", ".join(f"{aim}: {per_aim.get_group(aim).nunique()} studies / "
-                         f"{len(per_aim.get_group(aim))} AUCs"
+        aims = "; ".join(f"{aim}: {_count(per_aim.get_group(aim).nunique(), 'study')}, "
+                         f"{_count(len(per_aim.get_group(aim)), 'AUC')}"
                          for aim in AIMS if aim in per_aim.groups)
         lines = [
             f"{self.name}{' (synthetic demonstration data)' if self.synthetic else ''}: "
@@ -81,6 +81,11 @@ class Review:
         lines.append(f"  PRISMA: {'yes' if self.has_prisma else none}")
         return "\n".join(lines)
 
+
+
+def _count(n: int, noun: str) -> str:
+    plural = "studies" if noun == "study" else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
 
 
 def _suggest(value: str, choices: tuple[str, ...]) -> str:
