@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ReviewDataError"]
+__all__ = ["Problem", "ReviewDataError", "did_you_mean"]
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,12 @@ class ReviewDataError(ValueError):
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in {path or 'the review'}:"
         super().__init__("\n".join([head, *(str(p) for p in self.problems)]))
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` (case-insensitive), else ``""``."""
+    lower = {str(c).lower(): str(c) for c in choices}
+    if value.lower() in lower:
+        return f"; did you mean '{lower[value.lower()]}'?"
+    close = difflib.get_close_matches(value.lower(), list(lower), n=1, cutoff=0.6)
+    return f"; did you mean '{lower[close[0]]}'?" if close else ""

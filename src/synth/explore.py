@@ -15,11 +15,11 @@ meant for a notebook cell a reviewer edits and re-runs (or wraps in ``ipywidgets
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Iterable
 
 import pandas as pd
 
+from synth.errors import did_you_mean
 from synth.review import Review
 from synth.schema import AIMS, MODALITIES, SITES
 
@@ -42,8 +42,7 @@ def _values(name: str, value: Choice, allowed: tuple[str, ...]) -> tuple[str, ..
         raise ValueError(f"{name}=[]: give at least one value, or None for no filter")
     for v in chosen:
         if v not in allowed:
-            close = difflib.get_close_matches(str(v), allowed, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(v), allowed)
             raise ValueError(f"{name}: {v!r} is not allowed; choose from: "
                              f"{', '.join(allowed)}{hint}")
     return chosen

@@ -11,7 +11,8 @@ from synth.review import Review
 from synth.schema import AIMS, STUDIES
 from synth.style import AIM_COLOURS, MANUSCRIPT, mark_synthetic, new_figure
 
-__all__ = ["NOT_REPORTED_LABEL", "NO_AUC_LABEL", "study_characteristics", "studies_per_year",
+__all__ = ["NOT_REPORTED_LABEL", "NO_AUC_LABEL", "study_aims", "study_characteristics",
+           "studies_per_year",
            "plot_studies_per_year"]
 
 NOT_REPORTED_LABEL = "not reported"
@@ -31,8 +32,14 @@ _CHARACTERISTICS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _study_aims(review: Review) -> pd.DataFrame:
-    """One row per (study, aim) the study reports an AUC for; NO_AUC_LABEL for none."""
+def study_aims(review: Review) -> pd.DataFrame:
+    """One row per (study, aim) the study reports an AUC for; NO_AUC_LABEL for none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study_id, aim``: performance.csv's pairs in file order, then the studies without AUC.
+    """
     aims = review.performance[["study_id", "aim"]].drop_duplicates()
     missing = review.studies.loc[~review.studies["study_id"].isin(aims["study_id"]), "study_id"]
     extra = pd.DataFrame({"study_id": missing, "aim": NO_AUC_LABEL})
@@ -70,7 +77,7 @@ def study_characteristics(review: Review) -> pd.DataFrame:
         values = studies[col]
         order = list(allowed) if allowed else sorted(values.dropna().unique())
         add(label, values, order)
-    aims = _study_aims(review)
+    aims = study_aims(review)
     add("Aim", aims["aim"], list(_AIM_ORDER))
     out = pd.DataFrame(rows, columns=["characteristic", "category", "n_studies"])
     out["percent"] = (out["n_studies"] / total * 100).round(1)
@@ -87,7 +94,7 @@ def studies_per_year(review: Review) -> pd.DataFrame:
         (zeros included, so gaps show). A study reporting several aims counts under each; a
         study with no AUC counts under "no AUC reported".
     """
-    aims = _study_aims(review).merge(review.studies[["study_id", "year"]], on="study_id")
+    aims = study_aims(review).merge(review.studies[["study_id", "year"]], on="study_id")
     years = range(int(review.studies["year"].min()), int(review.studies["year"].max()) + 1)
     grid = pd.MultiIndex.from_product([list(years), list(_AIM_ORDER)], names=["year", "aim"])
     counts = aims.groupby(["year", "aim"]).size().reindex(grid, fill_value=0)

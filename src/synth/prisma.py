@@ -17,7 +17,6 @@ arithmetic checks skip every rule that involves such a count.
 
 from __future__ import annotations
 
-import difflib
 import io
 import re
 from collections import Counter
@@ -35,7 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.patches import FancyBboxPatch
 
-from synth.errors import Problem, ReviewDataError
+from synth.errors import Problem, ReviewDataError, did_you_mean
 from synth.style import (
     MANUSCRIPT,
     MM_PER_INCH,
@@ -130,11 +129,6 @@ _TOP_KEYS = (*_TOP_NAMED, "removed_before_screening", *_TOP_COUNTS, "other_metho
              "strict")
 
 
-def _suggest(key: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _line_map(text: str) -> dict[tuple[str, ...], int]:
     """Map each key path of a YAML mapping to its line number (1-based)."""
     lines: dict[tuple[str, ...], int] = {}
@@ -203,7 +197,7 @@ def parse_prisma(
                 problems.append(Problem(file, at((*path, str(k))), ".".join((*path, str(k))),
                                         "unknown key",
                                         "allowed: " + ", ".join(allowed)
-                                        + _suggest(str(k), allowed)))
+                                        + did_you_mean(str(k), allowed)))
 
     if not isinstance(data, dict):
         problems.append(Problem(file, None, None, "not a mapping of counts",

@@ -36,6 +36,7 @@ from synth.instruments import (
     negative_note,
     to_percent,
 )
+from synth.overview import NO_AUC_LABEL, study_aims
 from synth.schema import AIMS, MODALITIES
 
 if TYPE_CHECKING:
@@ -70,8 +71,6 @@ __all__ = [
     "plot_agreement",
 ]
 
-NO_AUC_LABEL = "no AUC reported"
-"""Aim category of a scored study with no row in performance.csv, so it is not lost."""
 
 NO_QUALITY_NOTE = ("No quality assessment: this review has no quality.csv, so there are no RQS "
                    "scores, summaries, figures or rater agreement to show.")
@@ -121,9 +120,7 @@ def study_groups(review: Review) -> pd.DataFrame:
         under each aim it reports an AUC for (performance.csv); one with no AUC counts under
         "no AUC reported". Categories are in the data dictionary's order, years ascending.
     """
-    aims = review.performance[["study_id", "aim"]].drop_duplicates()
-    missing = review.studies.loc[~review.studies["study_id"].isin(aims["study_id"]), "study_id"]
-    aims = pd.concat([aims, pd.DataFrame({"study_id": missing, "aim": NO_AUC_LABEL})])
+    aims = study_aims(review)
     aims["order"] = aims["aim"].map({a: i for i, a in enumerate((*AIMS, NO_AUC_LABEL))})
     aims = aims.sort_values(["order", "study_id"])
     studies = review.studies

@@ -7,7 +7,6 @@ raises one :class:`~synth.errors.ReviewDataError` listing every problem found, o
 
 from __future__ import annotations
 
-import difflib
 import io
 import re
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from synth.errors import Problem, ReviewDataError
+from synth.errors import Problem, ReviewDataError, did_you_mean
 from synth.prisma import (
     LOG_FILENAME,
     PrismaCounts,
@@ -29,7 +28,7 @@ from synth.prisma import (
 )
 from synth.schema import AIMS, TABLES, Field, Table, pandera_schema
 
-__all__ = ["Review", "load_review", "find_reviews"]
+__all__ = ["Review", "load_review"]
 
 _HEADER_ROW = 1
 """Spreadsheet row of the header; data row ``i`` (0-based) is row ``i + 2``."""
@@ -86,14 +85,6 @@ class Review:
 def _count(n: int, noun: str) -> str:
     plural = "studies" if noun == "study" else noun + "s"
     return f"{n} {noun if n == 1 else plural}"
-
-
-def _suggest(value: str, choices: tuple[str, ...]) -> str:
-    lower = {c.lower(): c for c in choices}
-    if value.lower() in lower:
-        return f"; did you mean '{lower[value.lower()]}'?"
-    close = difflib.get_close_matches(value.lower(), list(lower), n=1, cutoff=0.6)
-    return f"; did you mean '{lower[close[0]]}'?" if close else ""
 
 
 def _show(value: Any) -> str:
@@ -196,7 +187,7 @@ def _validate_table(df: pd.DataFrame, table: Table, label: str, sep: str
             problems.append(Problem(label, _HEADER_ROW, f"column {int(col.split(':')[1]) + 1}",
                                     "cells without a header", "a column name in row 1"))
             continue
-        hint = _suggest(col, known)
+        hint = did_you_mean(col, known)
         allowed = (f"not a column of {table.filename}{hint}" if hint else
                    f"not a column of {table.filename}; allowed: {', '.join(known)}")
         problems.append(Problem(label, _HEADER_ROW, col, "unknown column", allowed))
@@ -258,7 +249,7 @@ def _pandera_problems(cases: pd.DataFrame, typed: pd.DataFrame, table: Table, la
         if case.check == "not_nullable":
             out.append(Problem(label, idx + 2, col, "(empty)", "required: " + f.allowed_text()))
             continue
-        hint = _suggest(str(value), f.allowed) if f.allowed and isinstance(value, str) else ""
+        hint = did_you_mean(str(value), f.allowed) if f.allowed and isinstance(value, str) else ""
         out.append(Problem(label, idx + 2, col, _show(value), f.allowed_text() + hint))
     flagged = set(seen)
     for case in cases[cases["check"].isin(list(rules))].itertuples(index=False):
@@ -292,7 +283,7 @@ def _check_keys(studies: pd.DataFrame | None, others: dict[str, tuple[pd.DataFra
                 if sid not in known:
                     problems.append(Problem(label, i + 2, "study_id", repr(sid),
                                             f"a study_id of {studies_label}" +
-                                            _suggest(sid, known)))
+                                            did_you_mean(sid, known)))
         if name == "quality":
             seen: dict[tuple[str, str], int] = {}
             for i, (sid, rater) in df[["study_id", "rater"]].iterrows():
@@ -318,7 +309,7 @@ def _read_meta(folder: Path) -> tuple[dict[str, Any], list[Problem]]:
                             "UTF-8 YAML with title, synthetic, description")]
     allowed = ("title", "synthetic", "description")
     problems = [Problem("review.yaml", None, str(k), "unknown key",
-                        "allowed: " + ", ".join(allowed) + _suggest(str(k), allowed))
+                        "allowed: " + ", ".join(allowed) + did_you_mean(str(k), allowed))
                 for k in (data if isinstance(data, dict) else {}) if k not in allowed]
     if not isinstance(data, dict):
         return {}, [Problem("review.yaml", None, None, repr(data), "a mapping of keys")]
@@ -347,13 +338,6 @@ def _workbook_prisma(df: pd.DataFrame, label: str
         for n in range(1, len(path) + 1):
             lines.setdefault(path[:n], i + 2)
     return parse_prisma(data, file=label, lines=lines)
-
-
-def find_reviews(root: str | Path = "data") -> list[Path]:
-    """Review folders under ``root``: those holding ``studies.csv`` or one ``.xlsx``."""
-    root = Path(root)
-    return sorted(p for p in root.iterdir()
-                  if p.is_dir() and ((p / "studies.csv").exists() or any(p.glob("*.xlsx"))))
 
 
 def load_review(path: str | Path) -> Review:
@@ -412,7 +396,7 @@ def load_review(path: str | Path) -> Review:
                     problems.append(Problem(workbook.name, None, None,
                                             f"no sheet '{table.name}' (sheets: {found})",
                                             "sheets studies, performance, optional quality "
-                                            "and prisma" + _suggest(table.name, tuple(sheets))))
+                                            "and prisma" + did_you_mean(table.name, tuple(sheets))))
                 frames[table.name] = None
                 continue
             frames[table.name], p = _validate_table(sheets[table.name], table, label, ",")

@@ -39,6 +39,8 @@ from typing import Any
 
 import yaml
 
+from synth.errors import did_you_mean
+
 __all__ = ["ConfigError", "RunConfig", "Job", "JobResult", "load_config", "find_reviews",
            "find_notebooks", "plan", "run_job", "run", "with_overrides", "MANIFEST_NAME"]
 
@@ -114,13 +116,6 @@ _CONFIG_KEYS: dict[str, str] = {
 }
 
 
-def _did_you_mean(key: str, choices: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def load_config(path: str | Path | None) -> RunConfig:
     """Read ``synth.yaml``; paths in it are relative to the file. None gives the defaults.
 
@@ -150,7 +145,7 @@ def load_config(path: str | Path | None) -> RunConfig:
     for key in data:
         if key not in _CONFIG_KEYS:
             problems.append(f"{name}:{key}: unknown key — allowed: {', '.join(_CONFIG_KEYS)}"
-                            f"{_did_you_mean(str(key), _CONFIG_KEYS)}")
+                            f"{did_you_mean(str(key), _CONFIG_KEYS)}")
     base = path.parent
     kw: dict[str, Any] = {"root": base.resolve()}
     for key in ("data_dir", "notebooks_dir", "figures_dir", "results_dir"):
@@ -187,7 +182,7 @@ def load_config(path: str | Path | None) -> RunConfig:
         for key in value:
             if key not in allowed:
                 problems.append(f"{name}:{section}.{key}: unknown key — allowed: "
-                                f"{', '.join(allowed)}{_did_you_mean(str(key), allowed)}")
+                                f"{', '.join(allowed)}{did_you_mean(str(key), allowed)}")
         choices = FIGURE_FORMAT_CHOICES if section == "figures" else TABLE_FORMAT_CHOICES
         formats = value.get("formats")
         if formats is not None:
@@ -279,11 +274,7 @@ def find_notebooks(folder: str | Path) -> list[Path]:
 
 
 def find_reviews(root: str | Path) -> list[Path]:
-    """Review folders under ``root``: those holding ``studies.csv`` or one ``.xlsx``.
-
-    The rule of :func:`synth.review.find_reviews`, repeated here so that planning a run does
-    not import pandas (a test checks that the two agree).
-    """
+    """Review folders under ``root``: those holding ``studies.csv`` or one ``.xlsx``."""
     root = Path(root)
     if not root.is_dir():
         raise ConfigError(f"data_dir {root}: no such folder")
@@ -439,7 +430,7 @@ def plan(config: RunConfig) -> list[Job]:
             if key not in any_declared:
                 problems.append(f"{where}: parameter {key!r} is declared by no selected "
                                 f"notebook; they declare: {', '.join(any_declared)}"
-                                f"{_did_you_mean(key, any_declared)}")
+                                f"{did_you_mean(key, any_declared)}")
 
     check_anywhere(config.parameters, "synth.yaml parameters")
     check_anywhere(config.overrides, "--param")
@@ -465,7 +456,7 @@ def plan(config: RunConfig) -> list[Job]:
                     if key not in names:
                         problems.append(f"synth.yaml notebook_parameters.{name}: {nb.name} "
                                         f"has no parameter {key!r}; it declares: "
-                                        f"{', '.join(names)}{_did_you_mean(key, names)}")
+                                        f"{', '.join(names)}{did_you_mean(key, names)}")
     if problems:
         raise ConfigError("\n".join(problems))
 
