@@ -458,8 +458,19 @@ def test_forest_plot_says_when_there_is_no_estimate() -> None:
     fig = auc.plot_forest(poolings["grade"], width="two")
     assert any(s.startswith("No pooled estimate: only 1 of 2") for s in _texts(fig, flat=True))
     assert any(s.endswith("†") for s in _texts(fig))
-    with pytest.raises(ValueError, match="has no studies"):
+    with pytest.raises(ValueError, match="response: no studies, no forest plot"):
         auc.plot_forest(poolings["response"])
+
+
+def test_no_forest_plot_taller_than_a_page(demo, monkeypatch) -> None:
+    poolings = auc.pool_by_aim(auc.study_variances(auc.representative_auc(demo)))
+    k = poolings["grade"].k_shown
+    assert auc.forest_skip_reason(poolings["grade"]) is None
+    monkeypatch.setattr(auc, "FOREST_MAX_STUDIES", k - 1)
+    reason = auc.forest_skip_reason(poolings["grade"])
+    assert reason.startswith(f"grade: {k} studies, more than the {k - 1} rows")
+    with pytest.raises(ValueError, match=f"grade: {k} studies"):
+        auc.plot_forest(poolings["grade"])
 
 
 def test_auc_by_aim_and_evidence_map_show_empty_aims(demo) -> None:

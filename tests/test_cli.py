@@ -64,7 +64,7 @@ def test_run_unknown_parameter_is_rejected_before_anything_runs():
 
 def test_run_bad_config_lists_every_problem(tmp_path: Path):
     config = tmp_path / "synth.yaml"
-    config.write_text("jobs: 0\nnotebook: [01]\ntables: {formats: [docx]}\n")
+    config.write_text("jobs: 0\nnotebook: [01]\ntables: {formats: [doc]}\n")
     out = _synth("run", "--config", str(config))
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.splitlines() == [
@@ -72,7 +72,7 @@ def test_run_bad_config_lists_every_problem(tmp_path: Path):
         "figures_dir, results_dir, reviews, notebooks, jobs, figures, tables, parameters, "
         "review_parameters, notebook_parameters; did you mean 'notebooks'?",
         "synth.yaml:jobs: 0 — a whole number >= 1, or auto (one per CPU)",
-        "synth.yaml:tables.formats: ['docx'] — a list of: csv, md, tex, html, xlsx",
+        "synth.yaml:tables.formats: ['doc'] — a list of: csv, md, tex, html, xlsx, docx",
     ]
 
 

@@ -16,8 +16,8 @@ from synth import load_review
 FOLDER = ROOT / "data" / "gepnet-public"
 
 CONTENT_SHA256 = {
-    "studies.csv": "ef0499f9d32124b41223b4d16f739dcacf3fa5ef7746c76e828aa1592aa26516",
-    "performance.csv": "222cbc1e4ed374c03e151f5cca4a5d6ebc388098871d465fc10436683cf9823e",
+    "studies.csv": "df18716cc2334122646a214986c62ae69770e6aa770084e9fdc0a9ad617c6f81",
+    "performance.csv": "75fc784add42a292b626471cc1c572c19e66e1c451b075df520a1deaa9580cb4",
     "prisma.yaml": "522901000a21c852557d11f7cc78a9ebb4920715337ff906c0737c902b007d01",
 }
 
@@ -60,6 +60,10 @@ def test_prisma_records_only_what_the_review_published(review):
         ("bevilacqua2021", "internal validation", "model A", 0.90, None),
         ("wang2022", "internal validation", "nomogram", 0.875, (0.867, 0.883)),
         ("song2021", "external validation", "DLR-A (", 0.77, None),
+        # SPOTCHECKS.md, third round
+        ("zhu2023", "external validation", "radiomics model", 0.871, None),
+        ("zhang2022", "internal validation", None, 0.930, None),
+        ("ma2023", "training", "comprehensive", 0.953, None),
     ],
 )
 def test_spot_checks(review, study_id, cohort, model_name_part, auc, ci):
@@ -71,6 +75,20 @@ def test_spot_checks(review, study_id, cohort, model_name_part, auc, ci):
     if ci:
         hit = rows[rows["auc"] == auc].iloc[0]
         assert (hit["ci_low"], hit["ci_high"]) == ci
+
+
+@pytest.mark.parametrize(
+    ("study_id", "first_author", "year", "period"),
+    [
+        ("liang2019", "Liang W", 2019, "2021 or earlier"),
+        ("gao2019", "Gao X", 2019, "2021 or earlier"),
+        ("onner2020", "Önner H", 2020, "2021 or earlier"),
+        ("zhang2022", "Zhang T", 2022, "2022 or later"),
+    ],
+)
+def test_study_spot_checks(review, study_id, first_author, year, period):
+    row = review.studies.set_index("study_id").loc[study_id]
+    assert (row["first_author"], row["year"], row["period"]) == (first_author, year, period)
 
 
 def test_single_feature_auc_is_not_promoted_to_a_model(review):

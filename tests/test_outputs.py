@@ -82,9 +82,30 @@ def test_write_table_latex_html_and_xlsx(tmp_path: Path):
     assert spreadsheet_safe("-2") == "-2" and spreadsheet_safe(-2) == -2
 
 
+def test_write_table_docx_is_a_word_table(tmp_path: Path):
+    from docx import Document
+
+    df = pd.DataFrame({"study_id": ["gu_2019", "=1+1"], "auc": [0.81234, None], "n": [56, 7]})
+    (path,) = write_table(df, tmp_path / "t", formats=["docx"])
+    (table,) = Document(str(path)).tables
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows == [["study_id", "auc", "n"], ["gu_2019", "0.812", "56"], ["=1+1", "", "7"]]
+    assert all(run.bold for cell in table.rows[0].cells for run in cell.paragraphs[0].runs)
+
+
+def test_long_tables_go_to_spreadsheet_formats_only(tmp_path: Path, capsys):
+    df = pd.DataFrame({"study_id": [f"s{i}" for i in range(5)], "auc": 0.8})
+    (tmp_path / "t.tex").write_text("stale")
+    paths = write_table(df, tmp_path / "t", formats=["csv", "tex", "md"], readable_max_rows=4)
+    assert [p.name for p in paths] == ["t.csv"] and not (tmp_path / "t.tex").exists()
+    assert capsys.readouterr().out == "t: 5 rows, more than 4; written as csv, not tex, md.\n"
+    paths = write_table(df, tmp_path / "u", formats=["csv", "tex"], readable_max_rows=5)
+    assert [p.name for p in paths] == ["u.csv", "u.tex"]
+
+
 def test_write_table_rejects_unknown_format(tmp_path: Path):
-    with pytest.raises(ValueError, match=r"formats=\['docx'\]: not a table format; choose from"):
-        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t", formats=["docx"])
+    with pytest.raises(ValueError, match=r"formats=\['doc'\]: not a table format; choose from"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t", formats=["doc"])
 
 
 def test_tiff_is_lzw_rgb_at_the_requested_dpi(tmp_path: Path):

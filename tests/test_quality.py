@@ -294,6 +294,16 @@ def test_every_figure_states_the_negative_treatment(demo):
         assert any(note in t for t in texts), fig
 
 
+def test_no_heat_map_taller_than_a_page(demo, monkeypatch):
+    assert quality.heatmap_skip_reason(demo.quality) is None
+    n = demo.quality.loc[demo.quality["rater"] == "consensus", "study_id"].nunique()
+    monkeypatch.setattr(quality, "HEATMAP_MAX_STUDIES", n - 1)
+    assert quality.heatmap_skip_reason(demo.quality).startswith(
+        f"{n} studies rated by 'consensus', more than the {n - 1} rows")
+    with pytest.raises(ValueError, match=f"{n} studies rated by 'consensus'"):
+        quality.plot_heatmap(demo.quality)
+
+
 def test_figures_are_drawn_and_marked_synthetic(demo):
     items = quality.item_summary(demo.quality)
     kappas = quality.rater_agreement(demo.quality)

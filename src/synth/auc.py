@@ -73,6 +73,8 @@ __all__ = [
     "study_variances",
     "AimPooling",
     "pool_by_aim",
+    "FOREST_MAX_STUDIES",
+    "forest_skip_reason",
     "pooled_table",
     "studies_table",
     "RegressionFit",
@@ -254,8 +256,12 @@ def representative_auc(
     grouped = perf.groupby(["study_id", "aim"], sort=False)
     chosen = grouped.head(1).copy()
     chosen["n_candidates"] = grouped["auc"].transform("size").loc[chosen.index].astype(int)
+    same = perf.groupby(["study_id", "aim", "cohort", "model"], sort=False)["auc"]
+    chosen["n_same"] = same.transform("size").loc[chosen.index].astype(int)
     chosen["selection"] = [
-        _describe_selection(row, rule, tie, perf) for row in chosen.itertuples()
+        _describe_selection(total, n_same, cohort, model, rule, tie)
+        for total, n_same, cohort, model in zip(chosen["n_candidates"], chosen["n_same"],
+                                                chosen["cohort"], chosen["model"], strict=True)
     ]
     study_cols = ["study_id", "first_author", "year", "modality", "n_patients"]
     out = chosen.merge(review.studies[study_cols], on="study_id", how="left")
@@ -265,18 +271,20 @@ def representative_auc(
     return out[_REPRESENTATIVE_COLUMNS].reset_index(drop=True)
 
 
-def _describe_selection(row: Any, rule: str, tie: str, perf: pd.DataFrame) -> str:
-    """Why the chosen row represents its study, in words (for the output table)."""
-    total = int(((perf["study_id"] == row.study_id) & (perf["aim"] == row.aim)).sum())
+def _describe_selection(total: int, n_same: int, cohort: str, model: str, rule: str,
+                        tie: str) -> str:
+    """Why the chosen row represents its study, in words (for the output table).
+
+    ``total`` is the study's number of AUCs for the aim; ``n_same`` how many of them share the
+    chosen row's cohort and model kind.
+    """
     if total == 1:
         return "only AUC reported"
     if rule == "best":
         return f"highest of {total} AUCs"
-    same = perf[(perf["study_id"] == row.study_id) & (perf["aim"] == row.aim)
-                & (perf["cohort"] == row.cohort) & (perf["model"] == row.model)]
-    text = f"{row.cohort}, {row.model} (of {total} AUCs)"
-    if len(same) > 1:
-        text += f"; {len(same)} such rows: larger n, then {tie}"
+    text = f"{cohort}, {model} (of {total} AUCs)"
+    if n_same > 1:
+        text += f"; {n_same} such rows: larger n, then {tie}"
     return text
 
 
@@ -1045,14 +1053,16 @@ def plot_auc_by_aim(
             sel = representative[representative["aim"] == aim].copy()
             sel = sel.sort_values(["auc", "study_id"], kind="mergesort")
             offsets = np.linspace(-0.32, 0.32, len(sel)) if len(sel) > 1 else np.zeros(len(sel))
-            for (_, row), dy in zip(sel.iterrows(), offsets, strict=True):
-                colour = COHORT_COLOURS[row["cohort"]]
-                if pd.notna(row["ci_low"]) and pd.notna(row["ci_high"]):
-                    ax.hlines(y0 + dy, row["ci_low"], row["ci_high"], color=colour, lw=0.7,
-                              alpha=0.8)
-                ax.plot(row["auc"], y0 + dy, ls="", marker=_COHORT_MARKERS[row["cohort"]],
-                        color=colour, markersize=3.2, markeredgecolor="white",
-                        markeredgewidth=0.3, zorder=3, clip_on=False)
+            sel["y"] = y0 + offsets
+            for cohort, part in sel.groupby("cohort", sort=False):
+                colour = COHORT_COLOURS[cohort]
+                ci = part.dropna(subset=["ci_low", "ci_high"])
+                if len(ci):
+                    ax.hlines(ci["y"], ci["ci_low"].astype(float), ci["ci_high"].astype(float),
+                              color=colour, lw=0.7, alpha=0.8)
+                ax.plot(part["auc"].astype(float), part["y"], ls="",
+                        marker=_COHORT_MARKERS[cohort], color=colour, markersize=3.2,
+                        markeredgecolor="white", markeredgewidth=0.3, zorder=3, clip_on=False)
             if sel.empty:
                 ax.text(0.5, y0, "no studies", transform=ax.get_yaxis_transform(),
                         ha="center", va="center", color="#777777",
@@ -1080,6 +1090,22 @@ def plot_auc_by_aim(
 
 def _wrap_aim(aim: str) -> str:
     return aim.replace("differential diagnosis", "differential\ndiagnosis")
+
+
+FOREST_MAX_STUDIES = 55
+"""Most study rows one forest plot draws: at 3.6 mm a row, 55 rows fill a 240 mm journal page."""
+
+
+def forest_skip_reason(pooling: AimPooling) -> str | None:
+    """Why an aim gets no forest plot (no studies, or more than a page holds), else None."""
+    if pooling.k_shown == 0:
+        return f"{pooling.aim}: no studies, no forest plot."
+    if pooling.k_shown > FOREST_MAX_STUDIES:
+        return (f"{pooling.aim}: {pooling.k_shown} studies, more than the "
+                f"{FOREST_MAX_STUDIES} rows a forest plot holds on one journal page; no forest "
+                f"plot. The pooled estimate is in auc_pooled, every study in auc_studies; "
+                f"synth.explore.subset narrows the review to draw one.")
+    return None
 
 
 def plot_forest(
@@ -1114,16 +1140,18 @@ def plot_forest(
     Raises
     ------
     ValueError
-        If the aim has no studies (there is nothing to draw).
+        If the aim has no studies, or more than :data:`FOREST_MAX_STUDIES`
+        (:func:`forest_skip_reason` says which).
 
     Notes
     -----
     Hand-drawn rather than statsmodels' ``CombineResults.plot_forest``, which has no
     prediction interval, no rows for studies shown but not pooled, and no AUC back-transform.
     """
+    reason = forest_skip_reason(pooling)
+    if reason:
+        raise ValueError(reason)
     frame = pooling.summary_frame()
-    if pooling.k_shown == 0:
-        raise ValueError(f"aim {pooling.aim!r} has no studies; there is no forest plot to draw.")
     studies = frame[frame["kind"] == "study"].reset_index(drop=True)
     pooled = frame[frame["kind"] == "pooled"]
     message_rows = 0 if len(pooled) else 0.8

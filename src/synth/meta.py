@@ -652,23 +652,50 @@ def egger_test(yi: ArrayLike, vi: ArrayLike, *, method: str = "REML") -> EggerRe
 # ---------------------------------------------------------------------------------------------
 
 
-def _projection(v: np.ndarray, X: np.ndarray, tau2: float) -> np.ndarray:
-    """metafor's P = W − W X (X'WX)⁻¹ X'W with W = diag(1 / (v + tau2))."""
-    w = 1.0 / (v + tau2)
-    WX = X * w[:, None]
-    return np.diag(w) - WX @ np.linalg.solve(X.T @ WX, WX.T)
+@dataclass(frozen=True)
+class _Projection:
+    """What the tau² estimators need of metafor's P = W − W X (X'WX)⁻¹ X'W, W = diag(w).
+
+    P is k x k; it is never formed (that took O(k²) memory and time, too much for thousands of
+    studies): with A = X'WX and b = A⁻¹X'Wy, P y = w (y − X b), and the traces follow from p x p
+    products, p being the number of columns of X.
+    """
+
+    y: np.ndarray
+    py: np.ndarray  # P y
+    trace: float  # tr P
+    trace_sq: float  # tr PP
+
+    @property
+    def q(self) -> float:
+        """y'P y: the weighted residual sum of squares."""
+        return float(self.y @ self.py)
+
+    @classmethod
+    def of(cls, y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float) -> _Projection:
+        """The pieces of P for weights 1 / (v + tau2)."""
+        w = 1.0 / (v + tau2)
+        WX = X * w[:, None]
+        A = X.T @ WX
+        b = np.linalg.solve(A, WX.T @ y)
+        py = w * (y - X @ b)
+        a_inv_b = np.linalg.solve(A, X.T @ (WX * w[:, None]))  # A⁻¹ X'W²X
+        a_inv_c = np.linalg.solve(A, X.T @ (WX * (w * w)[:, None]))  # A⁻¹ X'W³X
+        trace = float(w.sum() - np.trace(a_inv_b))
+        trace_sq = float((w * w).sum() - 2.0 * np.trace(a_inv_c) + np.trace(a_inv_b @ a_inv_b))
+        return cls(y=y, py=py, trace=trace, trace_sq=trace_sq)
 
 
 def _q_generalised(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float) -> float:
     """Weighted residual sum of squares y'P y under weights 1 / (v + tau2)."""
-    return float(y @ _projection(v, X, tau2) @ y)
+    return _Projection.of(y, v, X, tau2).q
 
 
 def _tau2_dl(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
     """DerSimonian–Laird moment estimator for a design X, truncated at 0."""
-    P = _projection(v, X, 0.0)
+    P = _Projection.of(y, v, X, 0.0)
     k, p = X.shape
-    return max(0.0, (float(y @ P @ y) - (k - p)) / float(np.trace(P)))
+    return max(0.0, (P.q - (k - p)) / P.trace)
 
 
 def _tau2_pm(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
@@ -711,13 +738,13 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
     """
     k, p = X.shape
     # Hedges estimator as the starting value (metafor's default tau2.init).
-    hat = X @ np.linalg.solve(X.T @ X, X.T)
-    resid = y - hat @ y
-    tau2 = max(0.0, (float(resid @ resid) - float(np.trace((np.eye(k) - hat) * v))) / (k - p))
+    xtx_inv_xt = np.linalg.solve(X.T @ X, X.T)
+    resid = y - X @ (xtx_inv_xt @ y)
+    leverage = np.einsum("ij,ji->i", X, xtx_inv_xt)  # diagonal of the hat matrix
+    tau2 = max(0.0, (float(resid @ resid) - float(((1.0 - leverage) * v).sum())) / (k - p))
     for _ in range(REML_MAX_ITER):
-        P = _projection(v, X, tau2)
-        Py = P @ y
-        step = (float(Py @ Py) - float(np.trace(P))) / float(np.sum(P * P))
+        P = _Projection.of(y, v, X, tau2)
+        step = (float(P.py @ P.py) - P.trace) / P.trace_sq
         for _halving in range(60):
             if tau2 + step >= 0:
                 break
@@ -747,14 +774,14 @@ def _heterogeneity_stats(
 ) -> tuple[float, int, float, float]:
     """Q (inverse-variance weights), its df and p-value, and metafor's I² in percent."""
     k, p = X.shape
-    P = _projection(v, X, 0.0)
-    q = max(0.0, float(y @ P @ y))
+    P = _Projection.of(y, v, X, 0.0)
+    q = max(0.0, P.q)
     df = k - p
     q_pvalue = float(stats.chi2.sf(q, df))
     if method == "FE":
         i2 = max(0.0, 100.0 * (q - df) / q) if q > 0 else 0.0
     else:
-        typical = df / float(np.trace(P))  # (k-1) Σw / ((Σw)² − Σw²) when X is an intercept
+        typical = df / P.trace  # (k-1) Σw / ((Σw)² − Σw²) when X is an intercept
         i2 = 100.0 * tau2 / (typical + tau2)
     return q, int(df), q_pvalue, float(i2)
 

@@ -29,8 +29,9 @@ from matplotlib.figure import Figure
 
 from synth.style import PRINT_DPI
 
-__all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "RUN_CONTEXT_ENV", "atomic_path", "run_context",
-           "save_figure", "write_table", "output_dirs", "spreadsheet_safe"]
+__all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "READABLE_MAX_ROWS", "RUN_CONTEXT_ENV",
+           "atomic_path", "run_context", "save_figure", "write_table", "output_dirs",
+           "spreadsheet_safe"]
 
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 """Default formats: PNG for screens and submission systems, SVG and PDF as vector."""
@@ -38,7 +39,13 @@ FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 TABLE_FORMATS: tuple[str, ...] = ("csv", "md", "tex", "html")
 """Default table formats: CSV (data), Markdown, LaTeX (booktabs) and HTML (opens in Word)."""
 
-_TABLE_CHOICES: tuple[str, ...] = ("csv", "md", "tex", "html", "xlsx")
+_TABLE_CHOICES: tuple[str, ...] = ("csv", "md", "tex", "html", "xlsx", "docx")
+
+READABLE_MAX_ROWS = 1000
+"""Most rows written to the formats people read (Markdown, LaTeX, HTML, Word): a longer table
+is supplementary data, written to CSV and XLSX only (a 10 000-row LaTeX table helps no one)."""
+
+_READABLE_FORMATS = ("md", "tex", "html", "docx")
 
 RUN_CONTEXT_ENV = "SYNTH_RUN_CONTEXT"
 """Environment variable naming the JSON run context written by :mod:`synth.runner`."""
@@ -118,6 +125,31 @@ def _write(target: Path, writer: Callable[[Path], None]) -> Path:
     return target
 
 
+@contextmanager
+def _layout_once(fig: Figure, dpi: int):
+    """Lay ``fig`` out once, at ``dpi``, for all the formats of one save; then restore its
+    layout engine.
+
+    matplotlib's ``savefig`` re-runs a layout engine (constrained layout) on two draws per
+    format; the positions do not depend on the format, so one pass is enough.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or not fig.axes:
+        yield
+        return
+    screen_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        fig.draw_without_rendering()
+    finally:
+        fig.dpi = screen_dpi
+    fig.set_layout_engine("none")
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
 def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] | None = None,
                 dpi: int | None = None, metadata: dict[str, str] | None = None) -> list[Path]:
     """Save ``fig`` as ``stem.<format>`` for each format; return the paths written.
@@ -167,28 +199,52 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] | None 
     provenance = _provenance_text(context)
     stem.parent.mkdir(parents=True, exist_ok=True)
     temps: list[tuple[Path, Path]] = []
-    try:
-        for fmt in formats:
-            target = stem.with_name(f"{stem.name}.{fmt}")
-            fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{fmt}",
-                                       dir=stem.parent)
-            os.close(fd)
-            temps.append((Path(tmp), target))
-            if fmt in ("tif", "tiff"):
-                _save_tiff(fig, Path(tmp), dpi=dpi, metadata=metadata, provenance=provenance)
-            else:
-                meta = _figure_metadata(fmt, metadata, provenance)
-                with mpl.rc_context(_VECTOR_TEXT):
-                    fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
-        for tmp, target in temps:
-            _make_readable(tmp)
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
+    with _layout_once(fig, dpi):
+        try:
+            for fmt in formats:
+                target = stem.with_name(f"{stem.name}.{fmt}")
+                fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{fmt}",
+                                           dir=stem.parent)
+                os.close(fd)
+                temps.append((Path(tmp), target))
+                if fmt in ("tif", "tiff"):
+                    _save_tiff(fig, Path(tmp), dpi=dpi, metadata=metadata, provenance=provenance)
+                else:
+                    meta = _figure_metadata(fmt, metadata, provenance)
+                    with mpl.rc_context(_VECTOR_TEXT):
+                        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
+            for tmp, target in temps:
+                _make_readable(tmp)
+                os.replace(tmp, target)
+        finally:
+            for tmp, _ in temps:
+                tmp.unlink(missing_ok=True)
     written = [t for _, t in temps]
     _log_output(context, written)
+    if context is not None and "png" in formats:
+        _show_saved(fig, stem.with_name(f"{stem.name}.png"))
     return written
+
+
+def _show_saved(fig: Figure, png: Path) -> None:
+    """In a ``synth run`` notebook, show the PNG just written instead of rendering ``fig`` again.
+
+    IPython's inline backend would draw every open figure once more at the end of the cell
+    (about a quarter of a figure's cost); the executed notebook shows the saved file instead,
+    at the size the inline backend would use. Outside IPython nothing happens.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or "matplotlib_inline" not in mpl.get_backend():
+        return
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    display(Image(filename=str(png), width=round(fig.get_figwidth() * fig.dpi)))
 
 
 def _save_tiff(fig: Figure, path: Path, *, dpi: int, metadata: dict[str, str] | None,
@@ -250,8 +306,40 @@ def _html_document(df: pd.DataFrame, title: str) -> str:
             f"<body>\n{table}\n</body></html>\n")
 
 
+def _cell_text(value: object) -> str:
+    """A table cell as the human-readable formats print it: floats to 3 significant digits."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _write_docx(df: pd.DataFrame, path: Path, title: str) -> None:
+    """A Word document holding ``df`` as a table (python-docx), header row bold, Arial 9 pt."""
+    from docx import Document
+    from docx.shared import Pt
+
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(9)
+    doc.core_properties.title = title
+    table = doc.add_table(rows=len(df) + 1, cols=len(df.columns))
+    table.style = "Table Grid"
+    for cell, name in zip(table.rows[0].cells, df.columns, strict=True):
+        cell.text = str(name)
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row, values in zip(table.rows[1:], df.itertuples(index=False), strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = _cell_text(value)
+    doc.save(path)
+
+
 def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g",
-                markdown: bool = True, formats: Iterable[str] | None = None) -> list[Path]:
+                markdown: bool = True, formats: Iterable[str] | None = None,
+                readable_max_rows: int | None = READABLE_MAX_ROWS) -> list[Path]:
     """Write ``df`` as ``stem.csv``, ``.md``, ``.tex`` and ``.html``, atomically.
 
     Parameters
@@ -266,8 +354,12 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
         False leaves out the Markdown file.
     formats
         Any of ``csv``, ``md``, ``tex`` (LaTeX booktabs table), ``html`` (a document Word and
-        LibreOffice open as a table), ``xlsx``. Default: ``tables.formats`` of ``synth.yaml``
+        LibreOffice open as a table), ``xlsx``, ``docx`` (a Word document with the table).
+        Default: ``tables.formats`` of ``synth.yaml``
         during a run, else :data:`TABLE_FORMATS`.
+    readable_max_rows
+        A table longer than this is written to ``csv`` and ``xlsx`` only (of the requested
+        formats), and one line says which formats were left out; None writes every format.
 
     Returns
     -------
@@ -288,6 +380,14 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
     if unknown:
         raise ValueError(f"formats={unknown}: not a table format; choose from "
                          f"{', '.join(_TABLE_CHOICES)}")
+    if readable_max_rows is not None and len(df) > readable_max_rows:
+        left_out = [f for f in formats if f in _READABLE_FORMATS]
+        if left_out:
+            formats = [f for f in formats if f not in _READABLE_FORMATS]
+            for fmt in left_out:  # a file from an earlier, shorter table would be stale now
+                stem.with_name(f"{stem.name}.{fmt}").unlink(missing_ok=True)
+            print(f"{stem.name}: {len(df)} rows, more than {readable_max_rows}; written as "
+                  f"{', '.join(formats) or 'nothing'}, not {', '.join(left_out)}.")
     safe = df.map(spreadsheet_safe) if len(df) else df
     writers: dict[str, Callable[[Path], None]] = {
         "csv": lambda p: safe.to_csv(p, index=False, float_format=float_format),
@@ -298,6 +398,7 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
                         float_format=lambda x: f"{x:.3g}"), encoding="utf-8"),
         "html": lambda p: p.write_text(_html_document(df, stem.name), encoding="utf-8"),
         "xlsx": lambda p: safe.to_excel(p, index=False, engine="openpyxl"),
+        "docx": lambda p: _write_docx(df, p, stem.name),
     }
     paths = [_write(stem.with_name(f"{stem.name}.{fmt}"), writers[fmt]) for fmt in formats]
     _log_output(context, paths)

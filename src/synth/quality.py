@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from synth.review import Review
 
 __all__ = [
+    "HEATMAP_MAX_STUDIES",
+    "heatmap_skip_reason",
     "Item",
     "Instrument",
     "RQS",
@@ -502,6 +504,20 @@ def plot_compliance(items: pd.DataFrame, *, instrument: Instrument = RQS,
     return fig
 
 
+HEATMAP_MAX_STUDIES = 70
+"""Most study rows the heat map draws: at 3.1 mm a row, 70 rows fill a 240 mm journal page."""
+
+
+def heatmap_skip_reason(quality: pd.DataFrame, *, rater: str = "consensus") -> str | None:
+    """Why the study x component heat map is not drawn (too many studies), else None."""
+    n = int(quality.loc[quality["rater"] == rater, "study_id"].nunique())
+    if n > HEATMAP_MAX_STUDIES:
+        return (f"{n} studies rated by {rater!r}, more than the {HEATMAP_MAX_STUDIES} rows the "
+                f"heat map holds on one journal page; no heat map. Every study's points are in "
+                f"rqs_scores, the share per component in rqs_items.")
+    return None
+
+
 def plot_heatmap(quality: pd.DataFrame, *, rater: str = "consensus", negative: Negative = "floor",
                  instrument: Instrument = RQS, synthetic: bool = False,
                  width: str | float = "two") -> Figure:
@@ -509,8 +525,12 @@ def plot_heatmap(quality: pd.DataFrame, *, rater: str = "consensus", negative: N
 
     Each cell shows the points; its colour is the points as a share of the component's
     maximum (blue) or, for negative points, of its minimum (red), so that components of
-    different weight compare. The right-hand columns give the total and percentage.
+    different weight compare. The right-hand columns give the total and percentage. More than
+    :data:`HEATMAP_MAX_STUDIES` studies raise ValueError (:func:`heatmap_skip_reason`).
     """
+    reason = heatmap_skip_reason(quality, rater=rater)
+    if reason:
+        raise ValueError(reason)
     note = negative_note(negative)
     rows = quality[quality["rater"] == rater]
     scored = instrument.score(rows, negative=negative)

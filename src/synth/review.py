@@ -144,29 +144,23 @@ def _read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
 
 def _coerce(series: pd.Series, f: Field, sep: str) -> tuple[pd.Series, list[int]]:
     """Convert text cells to the field's type; return (typed series, indexes that failed)."""
-    cells = [v.strip() if isinstance(v, str) else None for v in series.astype(object)]
-    text = pd.Series([v or None for v in cells], index=series.index, dtype=object)
+    text = series.astype(object).map(lambda v: v.strip() or None if isinstance(v, str) else None)
     if f.dtype == "str":
-        return text.astype(object), []
-    bad: list[int] = []
-    out: list[Any] = []
-    for idx, v in text.items():
-        if not isinstance(v, str):
-            out.append(pd.NA)
-            continue
-        if sep == ";":
-            v = _DECIMAL_COMMA.sub(r"\1.\2", v)
-        try:
-            x = float(v)
-        except ValueError:
-            x = float("nan")
-        if not np.isfinite(x) or (f.dtype == "int" and not x.is_integer()):
-            bad.append(idx)
-            out.append(pd.NA)
-        else:
-            out.append(int(x) if f.dtype == "int" else x)
-    dtype = "Int64" if f.dtype == "int" else "Float64"
-    return pd.Series(out, index=series.index, dtype=dtype), bad
+        return text, []
+    present = text.notna()
+    numbers = text[present].astype(str)
+    if sep == ";":
+        numbers = numbers.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+    values = pd.to_numeric(numbers, errors="coerce").astype(float)
+    ok = np.isfinite(values)
+    if f.dtype == "int":
+        ok &= values == np.round(values)
+    bad = list(values.index[~ok])
+    typed = pd.Series(pd.NA, index=series.index, dtype="Float64")
+    typed[values.index[ok]] = values[ok]
+    if f.dtype == "int":
+        typed = typed.astype("Int64")
+    return typed, bad
 
 
 def _validate_table(df: pd.DataFrame, table: Table, label: str, sep: str
@@ -277,16 +271,17 @@ def _check_keys(studies: pd.DataFrame | None, others: dict[str, tuple[pd.DataFra
             else:
                 first_row[sid] = i + 2
     known = tuple(studies["study_id"]) if studies is not None else None
+    known_set = set(known or ())
     for name, (df, label) in others.items():
         if known is not None:
             for i, sid in df["study_id"].items():
-                if sid not in known:
+                if sid not in known_set:
                     problems.append(Problem(label, i + 2, "study_id", repr(sid),
                                             f"a study_id of {studies_label}" +
                                             did_you_mean(sid, known)))
         if name == "quality":
             seen: dict[tuple[str, str], int] = {}
-            for i, (sid, rater) in df[["study_id", "rater"]].iterrows():
+            for i, sid, rater in zip(df.index, df["study_id"], df["rater"], strict=True):
                 if (sid, rater) in seen:
                     problems.append(Problem(label, i + 2, "rater", repr(rater),
                                             f"one row per study and rater; {sid!r} rated by "

@@ -59,7 +59,7 @@ _BASE_PARAMETERS = ("review", "figures_dir", "results_dir")
 FIGURE_FORMAT_CHOICES = ("png", "pdf", "svg", "eps", "tiff", "tif", "jpg", "jpeg")
 """Figure formats ``synth.yaml`` accepts (all written by matplotlib; TIFF through Pillow)."""
 
-TABLE_FORMAT_CHOICES = ("csv", "md", "tex", "html", "xlsx")
+TABLE_FORMAT_CHOICES = ("csv", "md", "tex", "html", "xlsx", "docx")
 """Table formats ``synth.yaml`` accepts; the same as :func:`synth.outputs.write_table`'s."""
 
 PACKAGES = ("synth", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
