@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from synth.outputs import RUN_CONTEXT_ENV, save_figure, spreadsheet_safe, write_table
+from synth.outputs import (
+    RUN_CONTEXT_ENV,
+    remove_leftover_temporaries,
+    save_figure,
+    spreadsheet_safe,
+    write_table,
+)
 from synth.style import HIGH_DPI, MANUSCRIPT, new_figure
 
 
@@ -101,6 +107,18 @@ def test_long_tables_go_to_spreadsheet_formats_only(tmp_path: Path, capsys):
     assert capsys.readouterr().out == "t: 5 rows, more than 4; written as csv, not tex, md.\n"
     paths = write_table(df, tmp_path / "u", formats=["csv", "tex"], readable_max_rows=5)
     assert [p.name for p in paths] == ["u.csv", "u.tex"]
+
+
+def test_leftover_temporaries_are_recognised_by_name_only(tmp_path: Path):
+    names = [".forest_grade.a1b2c3d4.png", ".auc_pooled.zz_99xyz.tex", ".gitkeep", "forest.png",
+             ".notes.txt", ".x.TOOLONG12.png"]
+    for name in names:
+        (tmp_path / name).write_text("")
+    removed = remove_leftover_temporaries(tmp_path)
+    assert sorted(p.name for p in removed) == [".auc_pooled.zz_99xyz.tex",
+                                                ".forest_grade.a1b2c3d4.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
+    assert remove_leftover_temporaries(tmp_path / "missing") == []
 
 
 def test_write_table_rejects_unknown_format(tmp_path: Path):

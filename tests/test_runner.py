@@ -290,6 +290,16 @@ def test_a_failing_notebook_keeps_previous_figures_and_others_run(project: Path,
     assert current == {"01_table.ipynb": True, "02_flaky.ipynb": False}
 
 
+def test_a_run_removes_what_a_killed_run_left(project: Path, first_run):
+    leftover = project / "figures/alpha/.bars.k2x_9q0a.png"
+    leftover.write_bytes(b"half a PNG")
+    keep = [project / "figures/alpha/.gitkeep", project / "figures/alpha/bars.png"]
+    keep[0].write_text("")
+    run(with_overrides(load_config(project / "synth.yaml"), reviews=["alpha"],
+                       notebooks=["01"], force=True))
+    assert not leftover.exists() and all(p.exists() for p in keep)
+
+
 def test_run_context_is_removed_after_a_job(first_run):
     import os
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from synth.style import PRINT_DPI
 
 __all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "READABLE_MAX_ROWS", "RUN_CONTEXT_ENV",
            "atomic_path", "run_context", "save_figure", "write_table", "output_dirs",
-           "spreadsheet_safe"]
+           "spreadsheet_safe", "remove_leftover_temporaries"]
 
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 """Default formats: PNG for screens and submission systems, SVG and PDF as vector."""
@@ -117,6 +118,26 @@ def atomic_path(target: str | Path):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_TEMPORARY_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.[A-Za-z0-9]+$")
+"""The names :func:`atomic_path` and :func:`save_figure` give their temporary files
+(``.<stem>.<8 random characters>.<format>``, from :func:`tempfile.mkstemp`)."""
+
+
+def remove_leftover_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files a killed run left in ``folder``; return what was deleted.
+
+    A process killed outright cannot remove its temporary files; the finished files beside
+    them are intact. Call only when no other run writes to ``folder``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    leftovers = [p for p in folder.iterdir() if p.is_file() and _TEMPORARY_NAME.match(p.name)]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
 
 
 def _write(target: Path, writer: Callable[[Path], None]) -> Path:

@@ -642,6 +642,12 @@ def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = No
                 done(i, JobResult(job, True, 0.0, skipped=True))
                 continue
         todo.append(i)
+    if todo:
+        from synth.outputs import remove_leftover_temporaries  # matplotlib: only when running
+
+        for review in {jobs[i].review.name for i in todo}:
+            for base in (config.figures_dir, config.results_dir):
+                remove_leftover_temporaries(base.resolve() / review)
     if config.jobs <= 1 or len(todo) <= 1:
         for i in todo:
             done(i, run_job(jobs[i]))
