@@ -271,7 +271,7 @@ def test_workbook_missing_sheet(tmp_path: Path):
     book = _workbook(DEMO, tmp_path, skip="performance")
     with pytest.raises(ReviewDataError, match=re.escape(
             "review.xlsx: no sheet 'performance' (sheets: studies, quality) — sheets studies, "
-            "performance, optional quality and prisma")):
+            "performance, optional quality and prisma (or screening_log)")):
         load_review(book)
 
 
@@ -313,6 +313,38 @@ def test_screening_log_stands_in_for_prisma_yaml(demo_copy: Path):
     from synth.prisma import counts_from_log
 
     assert load_review(demo_copy).prisma == counts_from_log(fixture)
+
+
+def _with_log_sheet(book: Path, log: pd.DataFrame) -> Path:
+    sheets = pd.read_excel(book, sheet_name=None, dtype=str)
+    with pd.ExcelWriter(book) as xl:
+        for name, df in {**sheets, "screening_log": log}.items():
+            df.to_excel(xl, sheet_name=name, index=False)
+    return book
+
+
+def test_workbook_screening_log_sheet_gives_the_counts(tmp_path: Path):
+    fixture = Path(__file__).parent / "fixtures" / "prisma" / "screening_log.csv"
+    log = pd.read_csv(fixture, dtype=str, keep_default_na=False)
+    book = _with_log_sheet(_workbook(DEMO, tmp_path), log)
+    from dataclasses import replace
+
+    from synth.prisma import counts_from_log
+
+    counts = load_review(book).prisma
+    assert counts.source == "screening log review.xlsx[screening_log]"
+    assert counts == replace(counts_from_log(fixture), source=counts.source)
+
+
+def test_workbook_screening_log_sheet_errors_name_sheet_and_row(tmp_path: Path):
+    fixture = Path(__file__).parent / "fixtures" / "prisma" / "screening_log.csv"
+    log = pd.read_csv(fixture, dtype=str, keep_default_na=False)
+    log.loc[2, "screening"] = "perhaps"
+    book = _with_log_sheet(_workbook(DEMO, tmp_path), log)
+    problems = _problems(book)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "review.xlsx[screening_log]:4:screening: 'perhaps' — title/abstract decision; one of: ")
 
 
 def test_bad_screening_log_is_reported_by_load_review(demo_copy: Path):

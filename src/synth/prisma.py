@@ -54,6 +54,7 @@ __all__ = [
     "PrismaCounts",
     "read_prisma",
     "parse_prisma",
+    "read_screening_log_sheet",
     "check_counts",
     "count_mismatches",
     "counts_table",
@@ -552,6 +553,12 @@ def _log_frame(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
         return None, [Problem(name, None, None, str(exc).strip(), "a well-formed CSV file")]
+    return _log_columns(df, name)
+
+
+def _log_columns(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The log's columns under their canonical names (aliases accepted), text stripped."""
+    df = df.fillna("").astype(str)
     rename: dict[str, str] = {}
     problems: list[Problem] = []
     for col in df.columns:
@@ -584,7 +591,20 @@ def read_screening_log(path: str | Path) -> tuple[PrismaCounts | None, list[Prob
     df, problems = _log_frame(path)
     if df is None:
         return None, problems
-    name = path.name
+    return _counts_from_log(df, path.name)
+
+
+def read_screening_log_sheet(sheet: pd.DataFrame, label: str
+                             ) -> tuple[PrismaCounts | None, list[Problem]]:
+    """:func:`read_screening_log` for a workbook sheet (``label`` names it in problems)."""
+    df, problems = _log_columns(sheet, label)
+    if df is None:
+        return None, problems
+    return _counts_from_log(df, label)
+
+
+def _counts_from_log(df: pd.DataFrame, name: str) -> tuple[PrismaCounts | None, list[Problem]]:
+    problems: list[Problem] = []
     if df.empty:
         return None, [Problem(name, 2, None, "no data rows", "one row per record")]
 

@@ -25,6 +25,7 @@ from synth.prisma import (
     parse_prisma,
     read_prisma,
     read_screening_log,
+    read_screening_log_sheet,
 )
 from synth.schema import AIMS, TABLES, Field, Table, pandera_schema
 
@@ -32,6 +33,9 @@ __all__ = ["Review", "load_review"]
 
 _HEADER_ROW = 1
 """Spreadsheet row of the header; data row ``i`` (0-based) is row ``i + 2``."""
+
+_LOG_SHEET = Path(LOG_FILENAME).stem
+"""A workbook's screening-log sheet (``screening_log``), read when it has no ``prisma`` sheet."""
 
 
 @dataclass(frozen=True)
@@ -391,13 +395,18 @@ def load_review(path: str | Path) -> Review:
                     problems.append(Problem(workbook.name, None, None,
                                             f"no sheet '{table.name}' (sheets: {found})",
                                             "sheets studies, performance, optional quality "
-                                            "and prisma" + did_you_mean(table.name, tuple(sheets))))
+                                            "and prisma (or screening_log)"
+                                            + did_you_mean(table.name, tuple(sheets))))
                 frames[table.name] = None
                 continue
             frames[table.name], p = _validate_table(sheets[table.name], table, label, ",")
             problems += p
         if "prisma" in sheets:
             prisma, p = _workbook_prisma(sheets["prisma"], f"{workbook.name}[prisma]")
+            problems += p
+        elif _LOG_SHEET in sheets:
+            prisma, p = read_screening_log_sheet(sheets[_LOG_SHEET],
+                                                 f"{workbook.name}[{_LOG_SHEET}]")
             problems += p
     else:
         for table in TABLES:

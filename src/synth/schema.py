@@ -323,10 +323,10 @@ def data_dictionary() -> str:
         "A review folder holds `studies.csv`, `performance.csv`, optionally `quality.csv` and",
         "`prisma.yaml` (and `review.yaml` with a title and a `synthetic` flag), or one `.xlsx`",
         "workbook whose sheets carry the same names (`studies`, `performance`, `quality`,",
-        "`prisma`). CSV files are UTF-8 (a byte-order mark is fine), comma-separated; a",
-        "semicolon-separated file with decimal commas, as some spreadsheet locales save, is read",
-        "too. Empty cells are missing values. Columns may come in any order; unknown columns are",
-        "rejected.",
+        "`prisma`, or `screening_log` instead of `prisma`). CSV files are UTF-8 (a byte-order",
+        "mark is fine), comma-separated; a semicolon-separated file with decimal commas, as some",
+        "spreadsheet locales save, is read too. Empty cells are missing values. Columns may come",
+        "in any order; unknown columns are rejected.",
         "",
     ]
     for t in TABLES:
