@@ -361,7 +361,7 @@ def _write_docx(df: pd.DataFrame, path: Path, title: str) -> None:
 def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g",
                 markdown: bool = True, formats: Iterable[str] | None = None,
                 readable_max_rows: int | None = READABLE_MAX_ROWS) -> list[Path]:
-    """Write ``df`` as ``stem.csv``, ``.md``, ``.tex`` and ``.html``, atomically.
+    """Write ``df`` as ``stem.csv``, ``.md``, ``.tex`` and ``.html`` (or ``formats``), atomically.
 
     Parameters
     ----------
@@ -376,8 +376,7 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
     formats
         Any of ``csv``, ``md``, ``tex`` (LaTeX booktabs table), ``html`` (a document Word and
         LibreOffice open as a table), ``xlsx``, ``docx`` (a Word document with the table).
-        Default: ``tables.formats`` of ``synth.yaml``
-        during a run, else :data:`TABLE_FORMATS`.
+        Default: ``tables.formats`` of ``synth.yaml`` during a run, else :data:`TABLE_FORMATS`.
     readable_max_rows
         A table longer than this is written to ``csv`` and ``xlsx`` only (of the requested
         formats), and one line says which formats were left out; None writes every format.
