@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
+RESULTS = ROOT / "tests" / "results"
+"""metafor's reference numbers for the BCG trials (made by metafor_bcg.R beside them)."""
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +50,17 @@ def line_of(path: Path, startswith: str) -> int:
         if line.startswith(startswith):
             return i
     raise AssertionError(f"no line starting with {startswith!r} in {path.name}")
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """metafor's numbers for dat_bcg.csv (see tests/results/metafor_bcg.R)."""
+    import pandas as pd
+
+    return pd.read_csv(RESULTS / "metafor_bcg.csv", comment="#")
+
+
+def metafor_ref(reference, analysis: str, method: str, test: str) -> dict[str, float]:
+    """One metafor analysis of ``reference`` as {quantity: value}."""
+    rows = reference.query("analysis == @analysis and method == @method and test == @test")
+    return dict(zip(rows["quantity"], rows["value"].astype(float), strict=True))

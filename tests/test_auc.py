@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DEMO, ROOT
+from conftest import DEMO, RESULTS, ROOT, metafor_ref
 
 import synth
 from synth import auc, quality
@@ -18,7 +18,6 @@ from synth.review import Review
 from synth.schema import AIMS, MODALITIES
 from synth.style import SYNTHETIC_LABEL
 
-RESULTS = Path(__file__).parent / "results"
 GEPNET = ROOT / "data" / "gepnet-public"
 
 METAFOR_ATOL = 1e-4
@@ -75,16 +74,6 @@ def bcg_table() -> pd.DataFrame:
         "var_logit": bcg["vi"], "se_logit": np.sqrt(bcg["vi"]),
         "variance_route": "reported SE", "poolable": True, "not_pooled_reason": "",
     })
-
-
-@pytest.fixture(scope="module")
-def reference() -> pd.DataFrame:
-    return pd.read_csv(RESULTS / "metafor_bcg.csv", comment="#")
-
-
-def _ref(reference: pd.DataFrame, analysis: str, method: str, test: str) -> dict[str, float]:
-    rows = reference.query("analysis == @analysis and method == @method and test == @test")
-    return dict(zip(rows["quantity"], rows["value"].astype(float), strict=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +307,7 @@ def test_newcombe_by_name() -> None:
 def test_pooled_frame_matches_metafor(bcg_table, reference, method: str, test: str) -> None:
     pooling = auc.pool_by_aim(bcg_table, method=method, knapp_hartung=test == "knha")["grade"]
     row = pooling.pooled_frame().iloc[0]
-    expected = _ref(reference, "pool", method, test)
+    expected = metafor_ref(reference, "pool", method, test)
     assert row["k"] == 13 and row["k_shown"] == 13
     assert row["estimate_logit"] == pytest.approx(expected["estimate"], abs=METAFOR_ATOL)
     assert row["se_logit"] == pytest.approx(expected["se"], abs=METAFOR_ATOL)
@@ -385,7 +374,7 @@ def test_summary_frame_is_the_forest_table(bcg_table) -> None:
 
 def test_meta_regression_matches_metafor(bcg_table, reference) -> None:
     fit = auc.fit_meta_regression(bcg_table, aim="grade", moderator="year")
-    expected = _ref(reference, "metareg_ablat", "REML", "z")
+    expected = metafor_ref(reference, "metareg_ablat", "REML", "z")
     assert fit.result is not None and fit.reason == ""
     assert fit.result.coef[0] == pytest.approx(expected["intercept"], abs=METAFOR_ATOL)
     assert fit.result.coef[1] == pytest.approx(expected["slope"], abs=METAFOR_ATOL)
@@ -396,7 +385,7 @@ def test_meta_regression_matches_metafor(bcg_table, reference) -> None:
 
 def test_egger_matches_metafor(bcg_table, reference) -> None:
     test = auc.small_study_test(bcg_table, aim="grade")
-    expected = _ref(reference, "regtest", "REML", "z")
+    expected = metafor_ref(reference, "regtest", "REML", "z")
     assert test.egger is not None
     assert test.egger.z == pytest.approx(expected["z"], abs=METAFOR_ATOL)
     assert test.egger.pvalue == pytest.approx(expected["pvalue"], abs=METAFOR_ATOL)

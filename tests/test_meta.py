@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import RESULTS, metafor_ref
 from scipy import optimize
 from statsmodels.stats.meta_analysis import combine_effects
 
@@ -31,8 +31,6 @@ from synth.meta import (
     var_logit_from_se,
     var_logit_from_var_auc,
 )
-
-RESULTS = Path(__file__).parent / "results"
 
 METAFOR_ATOL = 1e-4
 """Agreement with metafor. The reference is transcribed to 6 decimals (4 for I², z and p), and
@@ -70,17 +68,6 @@ def bcg() -> pd.DataFrame:
     return pd.read_csv(RESULTS / "dat_bcg.csv", skiprows=1)
 
 
-@pytest.fixture(scope="module")
-def reference() -> pd.DataFrame:
-    """metafor's numbers for dat_bcg.csv (see metafor_bcg.R)."""
-    return pd.read_csv(RESULTS / "metafor_bcg.csv", comment="#")
-
-
-def _ref(reference: pd.DataFrame, analysis: str, method: str, test: str) -> dict[str, float]:
-    rows = reference.query("analysis == @analysis and method == @method and test == @test")
-    return dict(zip(rows["quantity"], rows["value"].astype(float), strict=True))
-
-
 POOL_CASES = [(m, t) for t in ("z", "knha") for m in ("REML", "DL", "PM")]
 
 
@@ -93,7 +80,7 @@ def test_reference_files_are_complete(bcg: pd.DataFrame, reference: pd.DataFrame
     assert len(bcg) == 13
     assert {"yi", "vi", "ablat"} <= set(bcg.columns)
     for method, test in POOL_CASES:
-        expected = _ref(reference, "pool", method, test)
+        expected = metafor_ref(reference, "pool", method, test)
         wanted = POOL_QUANTITIES if test == "z" else POOL_QUANTITIES[:6]
         assert set(wanted) <= set(expected), (method, test)
 
@@ -103,11 +90,12 @@ def test_pool_matches_metafor(
     bcg: pd.DataFrame, reference: pd.DataFrame, method: str, test: str
 ) -> None:
     res = pool(bcg["yi"], bcg["vi"], method=method, knapp_hartung=(test == "knha"))
-    expected = _ref(reference, "pool", method, test)
+    expected = metafor_ref(reference, "pool", method, test)
     # tau² and I² do not depend on the test, so the KH rows of the table leave them blank.
     if test == "knha":
         expected |= {
-            q: v for q, v in _ref(reference, "pool", method, "z").items() if q in ("tau2", "i2")
+            q: v for q, v in metafor_ref(reference, "pool", method, "z").items()
+            if q in ("tau2", "i2")
         }
     got = {q: getattr(res, q) for q in POOL_QUANTITIES}
     for quantity in POOL_QUANTITIES:
@@ -124,7 +112,7 @@ def test_summary_frame_matches_metafor(
 ) -> None:
     res = pool(bcg["yi"], bcg["vi"], method=method, knapp_hartung=(test == "knha"))
     frame = res.summary_frame()
-    expected = _ref(reference, "pool", method, test)
+    expected = metafor_ref(reference, "pool", method, test)
     assert len(frame) == 1
     for quantity in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high"):
         assert frame.loc[0, quantity] == pytest.approx(expected[quantity], abs=METAFOR_ATOL)
@@ -132,7 +120,7 @@ def test_summary_frame_matches_metafor(
 
 def test_fixed_effect_matches_metafor(bcg: pd.DataFrame, reference: pd.DataFrame) -> None:
     res = pool(bcg["yi"], bcg["vi"], method="FE")
-    expected = _ref(reference, "pool", "FE", "z")
+    expected = metafor_ref(reference, "pool", "FE", "z")
     assert res.estimate == pytest.approx(expected["estimate"], abs=METAFOR_ATOL)
     assert res.se == pytest.approx(expected["se"], abs=METAFOR_ATOL)
     assert res.q == pytest.approx(expected["q"], abs=METAFOR_ATOL)
@@ -149,7 +137,7 @@ def test_q_is_the_same_for_every_method(
     bcg: pd.DataFrame, reference: pd.DataFrame, method: str
 ) -> None:
     res = pool(bcg["yi"], bcg["vi"], method=method)
-    q = _ref(reference, "pool", "FE", "z")["q"]
+    q = metafor_ref(reference, "pool", "FE", "z")["q"]
     assert res.q == pytest.approx(q, abs=METAFOR_ATOL)
     assert res.q_df == 12
     assert res.q_pvalue < 1e-20
@@ -157,7 +145,7 @@ def test_q_is_the_same_for_every_method(
 
 def test_meta_regression_matches_metafor(bcg: pd.DataFrame, reference: pd.DataFrame) -> None:
     res = meta_regression(bcg["yi"], bcg["vi"], bcg["ablat"])
-    expected = _ref(reference, "metareg_ablat", "REML", "z")
+    expected = metafor_ref(reference, "metareg_ablat", "REML", "z")
     assert isinstance(res, MetaRegressionResult)
     assert res.terms == ("intercept", "ablat")
     assert res.coef[0] == pytest.approx(expected["intercept"], abs=METAFOR_ATOL)
@@ -178,7 +166,7 @@ def test_meta_regression_matches_metafor(bcg: pd.DataFrame, reference: pd.DataFr
 
 def test_egger_matches_metafor(bcg: pd.DataFrame, reference: pd.DataFrame) -> None:
     res = egger_test(bcg["yi"], bcg["vi"])
-    expected = _ref(reference, "regtest", "REML", "z")
+    expected = metafor_ref(reference, "regtest", "REML", "z")
     assert isinstance(res, EggerResult)
     assert res.z == pytest.approx(expected["z"], abs=METAFOR_ATOL)
     assert res.pvalue == pytest.approx(expected["pvalue"], abs=METAFOR_ATOL)
@@ -245,7 +233,7 @@ def test_meta_regression_pm_and_dl_solve_their_equations(bcg: pd.DataFrame) -> N
 def test_pm_i2_difference_is_metafors_root_tolerance(
     bcg: pd.DataFrame, reference: pd.DataFrame
 ) -> None:
-    expected = _ref(reference, "pool", "PM", "z")
+    expected = metafor_ref(reference, "pool", "PM", "z")
     w = 1 / bcg["vi"].to_numpy()
     typical = (len(w) - 1) * w.sum() / (w.sum() ** 2 - np.sum(w**2))
     metafor_tau2 = expected["tau2"]

@@ -317,8 +317,13 @@ def spreadsheet_safe(value: object) -> object:
 
 
 
+def _readable_float(value: float) -> str:
+    """A float as the human-readable table formats print it: three significant digits."""
+    return f"{value:.3g}"
+
+
 def _html_document(df: pd.DataFrame, title: str) -> str:
-    table = df.to_html(index=False, na_rep="", float_format=lambda x: f"{x:.3g}", border=0)
+    table = df.to_html(index=False, na_rep="", float_format=_readable_float, border=0)
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             f"<title>{title}</title>\n<style>table{{border-collapse:collapse;"
             "font-family:Arial,sans-serif;font-size:9pt}th,td{padding:2pt 6pt;text-align:left}"
@@ -328,11 +333,11 @@ def _html_document(df: pd.DataFrame, title: str) -> str:
 
 
 def _cell_text(value: object) -> str:
-    """A table cell as the human-readable formats print it: floats to 3 significant digits."""
+    """A table cell as the human-readable formats print it (empty when missing)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, float):
-        return f"{value:.3g}"
+        return _readable_float(value)
     return str(value)
 
 
@@ -415,7 +420,7 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
                                      encoding="utf-8"),
         "tex": lambda p: p.write_text(
             df.to_latex(index=False, escape=True, na_rep="",
-                        float_format=lambda x: f"{x:.3g}"), encoding="utf-8"),
+                        float_format=_readable_float), encoding="utf-8"),
         "html": lambda p: p.write_text(_html_document(df, stem.name), encoding="utf-8"),
         "xlsx": lambda p: safe.to_excel(p, index=False, engine="openpyxl"),
         "docx": lambda p: _write_docx(df, p, stem.name),
