@@ -11,6 +11,9 @@ touched), with the repository's notebooks:
    --jobs 1`` (target <= 1.5), and the peak memory of the 10 000-study run: the largest
    resident set of any process of the run, kernels included (target <= 1 GiB).
 
+For reading ratio 1 (no target): the same sequential run writing figures as PNG only, divided
+by the floor, which tells how much of the run the vector formats (SVG, PDF) take.
+
 Runs 1 and 2 call :func:`synth.runner.run` in this process, as the floor calls papermill here:
 both exclude starting Python and importing papermill, which run 3 and 4 include.
 
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -35,7 +39,7 @@ import pandas as pd
 import papermill as pm
 import yaml
 
-from synth.runner import find_notebooks, load_config, run, with_overrides
+from synth.runner import PAPERMILL_OPTIONS, find_notebooks, load_config, run, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -64,14 +68,14 @@ def imports_only(notebook: Path, dest: Path) -> Path:
 
 
 def floor_seconds(notebooks: list[Path], tmp: Path) -> dict[str, float]:
-    """papermill executing each notebook's imports-only twin once, in this process."""
+    """papermill executing each notebook's imports-only twin once, in this process, with the
+    runner's papermill options."""
     seconds = {}
     for nb in notebooks:
         empty = imports_only(nb, tmp / f"empty_{nb.name}")
         start = time.perf_counter()
         pm.execute_notebook(str(empty), str(tmp / f"out_{nb.name}"), cwd=str(nb.parent),
-                            progress_bar=False, kernel_name="python3",
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            **PAPERMILL_OPTIONS)
         seconds[nb.name] = time.perf_counter() - start
     return seconds
 
@@ -177,6 +181,11 @@ def main() -> int:
         for r in results:
             print(f"  {r.job.notebook.name}: {r.seconds:.1f} s (floor "
                   f"{floors[r.job.notebook.name]:.1f} s)", flush=True)
+        start = time.perf_counter()
+        run(replace(config, figure_formats=("png",)))
+        png_only = time.perf_counter() - start
+        print(f"sequential run, figures as PNG only: {png_only:.1f} s "
+              f"({png_only / floor:.2f} x the floor; no target)", flush=True)
         start = time.perf_counter()
         run(with_overrides(config, jobs=2))
         parallel = time.perf_counter() - start

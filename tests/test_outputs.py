@@ -30,6 +30,26 @@ def test_save_figure_writes_every_format(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png", "f.svg"]
 
 
+def test_one_layout_pass_draws_what_matplotlib_draws(tmp_path: Path):
+    import numpy as np
+
+    def figure():
+        fig, axes = new_figure("one", 50, ncols=2)
+        for ax in axes:
+            ax.barh(["a long category label", "b"], [3, 5], label="series")
+            ax.set_xlabel("A long axis label that constrained layout must make room for")
+            ax.legend(loc="lower right")
+        fig.suptitle("Title")
+        return fig
+
+    once = figure()
+    save_figure(once, tmp_path / "once", formats=["png"])
+    assert once.get_layout_engine() is not None  # restored after the save
+    figure().savefig(tmp_path / "matplotlib.png", dpi=300)
+    with Image.open(tmp_path / "once.png") as a, Image.open(tmp_path / "matplotlib.png") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
 def test_outputs_get_the_permissions_of_a_new_file(tmp_path: Path):
     fig, _ = new_figure("one", 40)
     paths = [*save_figure(fig, tmp_path / "f", formats=["png"]),

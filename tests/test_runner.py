@@ -304,3 +304,16 @@ def test_run_context_is_removed_after_a_job(first_run):
     import os
 
     assert RUN_CONTEXT_ENV not in os.environ
+
+
+def test_kernels_are_stopped_at_once_as_in_the_benchmark_floor(project: Path, monkeypatch):
+    import papermill
+
+    seen: dict = {}
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **kw: seen.update(kw))
+    job = plan(with_overrides(load_config(project / "synth.yaml"), force=True))[0]
+    assert runner.run_job(job).ok
+    assert seen["shutdown_kernel"] == "immediate"  # a graceful shutdown can stall 2.5 s
+    assert {k: seen[k] for k in runner.PAPERMILL_OPTIONS} == runner.PAPERMILL_OPTIONS
+    bench = (ROOT / "benchmarks" / "run_benchmark.py").read_text()
+    assert "**PAPERMILL_OPTIONS" in bench

@@ -152,7 +152,8 @@ def _layout_once(fig: Figure, dpi: int):
     layout engine.
 
     matplotlib's ``savefig`` re-runs a layout engine (constrained layout) on two draws per
-    format; the positions do not depend on the format, so one pass is enough.
+    format; the positions do not depend on the format, so one pass is enough. The engine is
+    executed as ``Figure.draw`` would, without the draw that follows it there.
     """
     engine = fig.get_layout_engine()
     if engine is None or not fig.axes:
@@ -161,7 +162,9 @@ def _layout_once(fig: Figure, dpi: int):
     screen_dpi = fig.dpi
     fig.dpi = dpi
     try:
-        fig.draw_without_rendering()
+        engine.execute(fig)
+    except ValueError:  # as Figure.draw: a layout that cannot be computed is left as it is
+        pass
     finally:
         fig.dpi = screen_dpi
     fig.set_layout_engine("none")
