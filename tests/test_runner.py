@@ -132,6 +132,15 @@ def test_config_reads_every_key_relative_to_the_file(tmp_path: Path):
     assert c.notebook_parameters == {"01": {"width": "two"}}
 
 
+def test_unquoted_notebook_prefixes_name_notebooks(project: Path, tmp_path: Path):
+    (tmp_path / "synth.yaml").write_text(
+        f"data_dir: {project / 'data'}\nnotebooks_dir: {project / 'notebooks'}\n"
+        "notebooks: [01, 02_flaky]\nnotebook_parameters: {01: {}}\n")
+    c = load_config(tmp_path / "synth.yaml")
+    assert (c.notebooks, list(c.notebook_parameters)) == (("01", "02_flaky"), ["01"])
+    assert [j.notebook.name for j in plan(c)][:2] == ["01_table.ipynb", "02_flaky.ipynb"]
+
+
 def test_config_rejects_unknown_keys_one_line_each(tmp_path: Path):
     (tmp_path / "synth.yaml").write_text(
         "job: 2\nfigures: {formats: [png, gif], dpi: 600, size: 3}\njobs: many\n")

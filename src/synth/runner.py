@@ -171,7 +171,8 @@ def load_config(path: str | Path | None) -> RunConfig:
         if value is None:
             continue
         if isinstance(value, list) and all(isinstance(x, str | int) for x in value):
-            kw[key] = tuple(str(x) for x in value)
+            kw[key] = tuple(_notebook_name(x) if key == "notebooks" else str(x)
+                            for x in value)
         else:
             bad(key, value, _CONFIG_KEYS[key])
     if "jobs" in data:
@@ -217,12 +218,18 @@ def load_config(path: str | Path | None) -> RunConfig:
         if value is None:
             continue
         if isinstance(value, dict) and all(isinstance(v, dict | None) for v in value.values()):
-            kw[key] = {str(k): dict(v or {}) for k, v in value.items()}
+            name_of = _notebook_name if key == "notebook_parameters" else str
+            kw[key] = {name_of(k): dict(v or {}) for k, v in value.items()}
         else:
             bad(key, value, _CONFIG_KEYS[key])
     if problems:
         raise ConfigError("\n".join(problems))
     return RunConfig(**kw)
+
+
+def _notebook_name(value: str | int) -> str:
+    """A notebook as ``synth.yaml`` names it; YAML reads ``01`` as the integer 1, the prefix."""
+    return f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)
