@@ -18,12 +18,14 @@ $(STAMP): pyproject.toml
 figures: $(STAMP)  ## run every notebook on every review in data/ (writes figures/ and results/)
 	$(PY) -m synth run
 
-test: $(STAMP)  ## lint, then the test suite
+test: $(STAMP)  ## lint, the layer contract, then the test suite
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
-lint: $(STAMP)  ## ruff only
+lint: $(STAMP)  ## ruff and the layer contract (import-linter, see pyproject.toml)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 lab: $(STAMP)  ## JupyterLab on the notebooks, from the project's environment
 	$(PY) -m jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \

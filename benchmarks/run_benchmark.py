@@ -39,7 +39,8 @@ import pandas as pd
 import papermill as pm
 import yaml
 
-from synth.runner import PAPERMILL_OPTIONS, find_notebooks, load_config, run, with_overrides
+from synth.config import load_config, with_overrides
+from synth.runner import PAPERMILL_OPTIONS, find_notebooks, run
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"

@@ -1,4 +1,4 @@
-"""Tests for synth.auc: representative AUC rule, ranges, variance routes, pooling, figures."""
+"""Tests for synth.auc: representative AUC rule, ranges, variance routes, pooling, notebook 03."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ import pytest
 from conftest import DEMO, RESULTS, ROOT, metafor_ref
 
 import synth
-from synth import auc, quality
-from synth.meta import expit, var_auc_newcombe
+from synth import auc
+from synth.effects import expit, var_auc_newcombe
 from synth.review import Review
 from synth.schema import AIMS, MODALITIES
-from synth.style import SYNTHETIC_LABEL
 
 GEPNET = ROOT / "data" / "gepnet-public"
 
@@ -65,6 +64,10 @@ def demo() -> synth.Review:
 
 @pytest.fixture(scope="module")
 def bcg_table() -> pd.DataFrame:
+    return bcg_frame()
+
+
+def bcg_frame() -> pd.DataFrame:
     """The BCG trials as a study_variances()-shaped table (effects as 'logit AUC')."""
     bcg = pd.read_csv(RESULTS / "dat_bcg.csv", skiprows=1)
     return pd.DataFrame({
@@ -175,6 +178,17 @@ def test_best_rule_takes_the_highest_and_breaks_equal_aucs_by_cohort() -> None:
     reps = auc.representative_auc(rv, rule="best")
     assert reps.loc[0, ["cohort", "auc"]].tolist() == ["external validation", 0.95]
     assert reps.loc[0, "selection"] == "highest of 3 AUCs"
+
+
+def test_study_labels_come_from_the_review() -> None:
+    rv = _review([_row("a", "training", "radiomics", 0.9), _row("b", "training", "radiomics", 0.8),
+                  _row("c", "training", "radiomics", 0.7)],
+                 studies=[{"study_id": "a", "first_author": "Gu"},
+                          {"study_id": "b", "first_author": "Gu"},
+                          {"study_id": "c", "first_author": "Li", "year": 2021}])
+    reps = auc.representative_auc(rv).set_index("study_id")
+    assert reps["label"].to_dict() == rv.study_labels.to_dict() == {
+        "a": "Gu 2020a", "b": "Gu 2020b", "c": "Li 2021"}
 
 
 def test_custom_orders_and_aims() -> None:
@@ -367,121 +381,42 @@ def test_summary_frame_is_the_forest_table(bcg_table) -> None:
     assert study["ci_low"] < study["auc"] < study["ci_high"]
 
 
-# ---------------------------------------------------------------------------------------------
-# Meta-regression and Egger's test
-# ---------------------------------------------------------------------------------------------
-
-
-def test_meta_regression_matches_metafor(bcg_table, reference) -> None:
-    fit = auc.fit_meta_regression(bcg_table, aim="grade", moderator="year")
-    expected = metafor_ref(reference, "metareg_ablat", "REML", "z")
-    assert fit.result is not None and fit.reason == ""
-    assert fit.result.coef[0] == pytest.approx(expected["intercept"], abs=METAFOR_ATOL)
-    assert fit.result.coef[1] == pytest.approx(expected["slope"], abs=METAFOR_ATOL)
-    table = auc.meta_regression_table([fit])
-    assert table["term"].tolist() == ["intercept", "year"]
-    assert fit.data["weight"].sum() == pytest.approx(100)
-
-
-def test_egger_matches_metafor(bcg_table, reference) -> None:
-    test = auc.small_study_test(bcg_table, aim="grade")
-    expected = metafor_ref(reference, "regtest", "REML", "z")
-    assert test.egger is not None
-    assert test.egger.z == pytest.approx(expected["z"], abs=METAFOR_ATOL)
-    assert test.egger.pvalue == pytest.approx(expected["pvalue"], abs=METAFOR_ATOL)
-    assert test.summary_frame().loc[0, "note"] == ""
-
-
-def test_analyses_say_why_they_cannot_run(bcg_table) -> None:
-    few = bcg_table.iloc[:2]
-    fit = auc.fit_meta_regression(few, aim="grade", moderator="year")
-    assert fit.result is None and "too few studies" in fit.reason
-    fit = auc.fit_meta_regression(bcg_table, aim="grade", moderator="cohort")
-    assert fit.result is None and "cohort type is the same for all 13" in fit.reason
-    fit = auc.fit_meta_regression(bcg_table, aim="grade", moderator="rqs", rqs=None)
-    assert fit.result is None and "no quality data" in fit.reason
-    assert auc.meta_regression_table([fit]).loc[0, "note"] == fit.reason
-    test = auc.small_study_test(few, aim="grade")
-    assert test.egger is None and "k ≥ 3" in test.reason
-    assert test.summary_frame().loc[0, "note"] == test.reason
-
-
-def test_rqs_meta_regression_on_demo(demo) -> None:
-    table = auc.study_variances(auc.representative_auc(demo))
-    consensus = quality.rater_scores(quality.score(demo.quality))
-    rqs = consensus.set_index("study_id")["percent"]
-    fit = auc.fit_meta_regression(table, aim="grade", moderator="rqs", rqs=rqs)
-    assert fit.result is not None
-    assert fit.k == int(table.loc[table["aim"] == "grade", "poolable"].sum())
-    assert fit.data["x"].between(0, 100).all()
-    assert fit.data.set_index("study_id")["x"].to_dict() == rqs[fit.data["study_id"]].to_dict()
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures
-# ---------------------------------------------------------------------------------------------
-
-
-def _texts(fig, *, flat: bool = False) -> list[str]:
-    """All text of a figure; ``flat`` joins wrapped lines and non-breaking spaces."""
-    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
-    return [" ".join(t.replace("\xa0", " ").split()) for t in texts] if flat else texts
-
-
-def test_forest_plot_is_drawn_from_the_summary_frame(bcg_table) -> None:
-    pooling = auc.pool_by_aim(bcg_table)["grade"]
-    fig = auc.plot_forest(pooling, synthetic=True)
-    ax = fig.axes[0]
-    frame = pooling.summary_frame()
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[:13] == frame["label"].tolist()[:13]
-    assert labels[13].startswith("Random effects (REML)")
-    assert SYNTHETIC_LABEL in _texts(fig)
-
-
-def test_forest_plot_says_when_there_is_no_estimate() -> None:
+def test_forest_table_shows_reported_intervals_and_flags_derived_ones() -> None:
     t = auc.study_variances(auc.representative_auc(_review([
-        _row("a", "training", "radiomics", 0.8, auc_se=0.05),
-        _row("b", "training", "radiomics", 0.9)])))
-    poolings = auc.pool_by_aim(t)
-    fig = auc.plot_forest(poolings["grade"], width="two")
-    assert any(s.startswith("No pooled estimate: only 1 of 2") for s in _texts(fig, flat=True))
-    assert any(s.endswith("†") for s in _texts(fig))
-    with pytest.raises(ValueError, match="response: no studies, no forest plot"):
-        auc.plot_forest(poolings["response"])
-
-
-def test_no_forest_plot_taller_than_a_page(demo, monkeypatch) -> None:
-    poolings = auc.pool_by_aim(auc.study_variances(auc.representative_auc(demo)))
-    k = poolings["grade"].k_shown
-    assert auc.forest_skip_reason(poolings["grade"]) is None
-    monkeypatch.setattr(auc, "FOREST_MAX_STUDIES", k - 1)
-    reason = auc.forest_skip_reason(poolings["grade"])
-    assert reason.startswith(f"grade: {k} studies, more than the {k - 1} rows")
-    with pytest.raises(ValueError, match=f"grade: {k} studies"):
-        auc.plot_forest(poolings["grade"])
-
-
-def test_auc_by_aim_and_evidence_map_show_empty_aims(demo) -> None:
-    rv = _review([_row("a", "training", "radiomics", 0.8, ci_low=0.7, ci_high=0.9)])
-    reps = auc.representative_auc(rv)
-    fig = auc.plot_auc_by_aim(reps)
-    texts = _texts(fig)
-    assert texts.count("no studies") == 3
-    assert any(s.startswith("0.80\n1 study") for s in texts)
-    fig = auc.plot_evidence_map(auc.auc_ranges(reps, by="modality"), width="two")
-    assert _texts(fig).count("0") == len(AIMS) * len(MODALITIES) - 1
-
-
-def test_panels_say_when_there_are_too_few_studies(demo) -> None:
-    table = auc.study_variances(auc.representative_auc(demo))
-    fits = [auc.fit_meta_regression(table, aim=a, moderator="year") for a in AIMS]
-    fig = auc.plot_meta_regression_panels(fits, synthetic=True)
-    assert any("too few studies with a variance: k = 1" in s for s in _texts(fig, flat=True))
-    tests = [auc.small_study_test(table, aim=a) for a in AIMS]
-    fig = auc.plot_funnel_panels(tests, width="two")
-    assert any(s.startswith("No funnel plot") for s in _texts(fig))
-    assert any("Egger z" in s for s in _texts(fig))
+        # SE and CI reported: the variance comes from the SE, the reported CI is shown
+        _row("se_ci", "training", "radiomics", 0.8, auc_se=0.04, ci_low=0.70, ci_high=0.88),
+        _row("ci", "training", "radiomics", 0.8, ci_low=0.62, ci_high=0.90),
+        _row("se", "training", "radiomics", 0.8, auc_se=0.04),
+        _row("counts", "training", "radiomics", 0.8, positives=30, negatives=50),
+        _row("none", "training", "radiomics", 0.8),
+    ])))
+    pooling = auc.pool_by_aim(t)["grade"]
+    frame = pooling.summary_frame().set_index("study_id")
+    assert frame.loc[["se_ci", "ci"], ["ci_low", "ci_high"]].to_numpy().tolist() == [
+        [0.70, 0.88], [0.62, 0.90]]
+    assert frame["ci_source"].to_dict() == {
+        "se_ci": "reported", "ci": "reported", "se": "derived from SE",
+        "counts": "derived from counts", "none": "none", "": "pooled"}
+    assert frame["ci_derived"].to_dict() == {
+        "se_ci": False, "ci": False, "se": True, "counts": True, "none": False, "": False}
+    # derived: expit(logit(0.8) ± 1.959964 x 0.25), the SE of logit(AUC) from SE 0.04
+    z = 1.959963984540054
+    assert frame.loc["se", "ci_low"] == pytest.approx(expit(math.log(4) - z * 0.25))
+    assert frame.loc["se", "ci_high"] == pytest.approx(expit(math.log(4) + z * 0.25))
+    assert np.isnan(frame.loc["none", "ci_low"])
+    # auc_studies carries the same interval and flag; the reported columns stay as reported
+    studies = auc.studies_table({"grade": pooling}).set_index("study_id")
+    shown = frame.drop(index="").loc[studies.index]
+    assert studies["ci_shown_low"].to_numpy() == pytest.approx(shown["ci_low"].to_numpy(),
+                                                               nan_ok=True)
+    assert studies["ci_shown_high"].to_numpy() == pytest.approx(shown["ci_high"].to_numpy(),
+                                                                nan_ok=True)
+    assert studies["ci_source"].tolist() == shown["ci_source"].tolist()
+    assert studies["ci_derived"].tolist() == shown["ci_derived"].tolist()
+    assert pd.isna(studies.loc["se", "ci_low"])  # the reported column stays empty
+    # at another level than the reported 95 %, every interval is derived
+    other = auc.pool_by_aim(t, alpha=0.1)["grade"].summary_frame().set_index("study_id")
+    assert other.loc["ci", "ci_source"] == "derived from CI" and other.loc["ci", "ci_derived"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,7 +451,12 @@ def test_notebook_writes_the_tables_on_demo(notebook_run: Path) -> None:
     assert ranges["grade"] == "0.74–0.96" and ranges["outcome"] == "0.77"
     studies = pd.read_csv(res / "auc_studies.csv")
     assert {"study_id", "aim", "cohort", "auc", "logit_auc", "var_logit",
-            "pooled"} <= set(studies.columns)
+            "pooled", "label", "ci_shown_low", "ci_shown_high", "ci_source",
+            "ci_derived"} <= set(studies.columns)
+    assert set(studies["ci_source"]) <= set(auc.CI_SOURCES)
+    regression = pd.read_csv(res / "auc_meta_regression.csv")
+    fitted = regression[regression["term"] == "intercept"]
+    assert fitted["cov_intercept_slope"].notna().all() and len(fitted)
     pooled = pd.read_csv(res / "auc_pooled.csv")
     assert set(pooled["method"]) == {"REML", "DL", "PM"}
     for name in ("auc_by_aim", "auc_evidence_map", "forest_grade", "auc_funnel",

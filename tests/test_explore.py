@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 import synth
 from synth import explore, overview
+from synth.plots import overview as overview_plots
 
 PUBLIC = ROOT / "data" / "gepnet-public"
 
@@ -115,16 +116,19 @@ def test_analyses_run_unchanged_on_a_subset(demo):
     modality = table[table["characteristic"] == "Imaging modality"]
     assert list(modality["category"]) == ["CT"]
     per_year = overview.studies_per_year(sub)
-    fig = overview.plot_studies_per_year(per_year, synthetic=sub.synthetic)
+    fig = overview_plots.plot_studies_per_year(per_year, synthetic=sub.synthetic)
     assert isinstance(fig, Figure)
     assert per_year["year"].between(2015, 2020).all()
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"aims": "grad"}, r"aims: 'grad' is not allowed; choose from: grade, .*did you mean 'grade'"),
-    ({"modalities": ["CT", "PET-CT"]}, r"modalities: 'PET-CT' is not allowed; choose from: CT"),
+    ({"aims": "grad"},
+     r"aims='grad' is not allowed; use one of: 'grade', .*did you mean 'grade'"),
+    ({"modalities": ["CT", "PET-CT"]},
+     r"modalities='PET-CT' is not allowed; use one of: 'CT'"),
     ({"sites": "Pancreas"}, r"did you mean 'pancreas'"),
     ({"aims": []}, r"aims=\[\]: give at least one value"),
+    ({"sites": ["liver", "liver"]}, r"sites=\['liver', 'liver'\] repeats a value"),
     ({"years": (2020, 2015)}, r"the first year is after the last"),
     ({"years": "2019"}, r"give a year \(2019\), or an inclusive range"),
     ({"years": (2015, 2018, 2020)}, r"inclusive range"),
@@ -154,17 +158,23 @@ def test_filter_options_count_studies(demo):
 
 def test_auc_and_rqs_figures_follow_the_subset(demo):
     from synth import auc, quality
+    from synth.plots import auc as auc_plots
+    from synth.plots import quality as quality_plots
 
     sub = explore.subset(demo, aims="grade", modalities=["CT", "MRI"])
     reps = auc.representative_auc(sub)
     assert set(reps["aim"]) == {"grade"}
     assert set(reps["study_id"]) == _ids(sub.studies)
-    assert isinstance(auc.plot_auc_by_aim(reps, aims=["grade"], synthetic=sub.synthetic), Figure)
+    assert isinstance(auc_plots.plot_auc_by_aim(reps, aims=["grade"], synthetic=sub.synthetic),
+                      Figure)
     chosen = quality.rater_scores(quality.score(sub.quality))
     assert set(chosen["study_id"]) == _ids(sub.studies)
     full = quality.rater_scores(quality.score(demo.quality))
     assert len(chosen) < len(full)
-    fig = quality.plot_distribution(chosen, quality.study_groups(sub), synthetic=sub.synthetic)
+    assert quality.consensus_percent(sub).to_dict() == chosen.set_index("study_id")[
+        "percent"].to_dict()
+    fig = quality_plots.plot_distribution(chosen, quality.study_groups(sub),
+                                          synthetic=sub.synthetic)
     assert isinstance(fig, Figure)
 
 

@@ -322,9 +322,10 @@ def test_a_notebook_runs_in_a_kernel_started_by_the_server(repo_server: Server, 
         # every cell's figure shows inline, not only the session's first one
         shown = []
         for code in (f"import synth\nfrom synth import overview\n"
+                     f"from synth.plots.overview import plot_studies_per_year\n"
                      f"counts = overview.studies_per_year(synth.load_review({str(DEMO)!r}))\n"
-                     f"overview.plot_studies_per_year(counts);",
-                     "overview.plot_studies_per_year(counts);"):
+                     f"plot_studies_per_year(counts);",
+                     "plot_studies_per_year(counts);"):
             reply, outputs = client.execute(code)
             assert reply["status"] == "ok", reply
             shown.append(sum("image/png" in m["content"].get("data", {}) for m in outputs))

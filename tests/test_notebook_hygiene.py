@@ -102,3 +102,22 @@ def test_precommit_offers_nbstripout_for_the_notebooks():
     assert repo["repo"] == "https://github.com/kynan/nbstripout"
     assert re.fullmatch(r"\d+\.\d+\.\d+", str(repo["rev"])), "pin a released version"
     assert all(re.search(hook.get("files", ""), f"notebooks/{p.name}") for p in NOTEBOOKS)
+
+
+MAX_CODE_LINES = 40
+"""Code lines a notebook may hold besides its parameters cell (issue 13: notebooks stay thin;
+anything a test should check lives in src/synth/)."""
+
+
+def test_notebooks_stay_thin(notebook):
+    path, nb = notebook
+    cells = [c for c in nb.cells if c.cell_type == "code"
+             and "parameters" not in c.metadata.get("tags", [])]
+    lines = [line for c in cells for line in c.source.splitlines()
+             if line.strip() and not line.strip().startswith("#")]
+    assert len(lines) <= MAX_CODE_LINES, (
+        f"{path.name}: {len(lines)} code lines besides the parameters cell; at most "
+        f"{MAX_CODE_LINES} — move loops and computations into the synth package")
+    for c in cells:
+        assert not re.search(r"^\s*(def|class) ", c.source, re.M), (
+            f"{path.name}: a def or class in a notebook belongs in the package")

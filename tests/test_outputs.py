@@ -11,14 +11,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from synth.outputs import (
-    RUN_CONTEXT_ENV,
-    remove_leftover_temporaries,
-    save_figure,
-    spreadsheet_safe,
-    write_table,
-)
-from synth.style import HIGH_DPI, MANUSCRIPT, new_figure
+from synth.files import RUN_CONTEXT_ENV
+from synth.outputs import save_figure, spreadsheet_safe, write_table
+from synth.plots.style import HIGH_DPI, MANUSCRIPT, new_figure
 
 
 def test_save_figure_writes_every_format(tmp_path: Path):
@@ -45,9 +40,27 @@ def test_one_layout_pass_draws_what_matplotlib_draws(tmp_path: Path):
     once = figure()
     save_figure(once, tmp_path / "once", formats=["png"])
     assert once.get_layout_engine() is not None  # restored after the save
-    figure().savefig(tmp_path / "matplotlib.png", dpi=300)
+    import matplotlib as mpl
+
+    from synth.outputs import _saving_style
+
+    with mpl.rc_context(_saving_style()):
+        figure().savefig(tmp_path / "matplotlib.png", dpi=300)
     with Image.open(tmp_path / "once.png") as a, Image.open(tmp_path / "matplotlib.png") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_figures_are_saved_in_the_manuscript_font(tmp_path: Path):
+    """Text resolves its font when drawn, i.e. when saved: the save uses the style's font."""
+    from synth.plots.style import sans_family
+
+    fig, ax = new_figure("one", 30)
+    ax.set_title("Forest plot")
+    save_figure(fig, tmp_path / "f", formats=["svg"])
+    import re
+
+    families = set(re.findall(r"font-family: '([^']+)'", (tmp_path / "f.svg").read_text()))
+    assert families == {sans_family()}
 
 
 def test_outputs_get_the_permissions_of_a_new_file(tmp_path: Path):
@@ -94,6 +107,31 @@ def test_write_table_csv_and_markdown_and_no_formula_injection(tmp_path: Path):
         "u.csv", "u.tex", "u.html"]
 
 
+def test_csv_and_xlsx_keep_every_digit_readable_formats_round(tmp_path: Path):
+    """A table read back from CSV equals the computed one to the last bit (issue 13)."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({
+        "study": ["a", "b", "c", "d", "e"],
+        "estimate": [0.1 + 0.2, 1 / 3, np.pi * 1e-12, -2.718281828459045e300, 5e-324],
+        "noise": rng.normal(size=5),
+        "k": [1, 2, 3, 4, 5],
+        "missing": [0.5, None, 0.25, None, 1.0],
+    })
+    write_table(df, tmp_path / "t", formats=["csv", "xlsx", "md", "html"])
+    back = pd.read_csv(tmp_path / "t.csv")
+    for col in ("estimate", "noise", "missing"):
+        assert np.array_equal(back[col].to_numpy(), df[col].to_numpy(), equal_nan=True), col
+    assert back["k"].tolist() == df["k"].tolist()
+    xlsx = pd.read_excel(tmp_path / "t.xlsx")
+    # openpyxl, like Excel's other writers, stores a number as 16 significant digits ("%.16g")
+    for col in ("estimate", "noise"):
+        assert np.allclose(xlsx[col], df[col], rtol=1e-15, atol=0), col
+    md = (tmp_path / "t.md").read_text()
+    assert "0.333" in md and "0.3333" not in md
+
+
 def test_write_table_latex_html_and_xlsx(tmp_path: Path):
     df = pd.DataFrame({"study_id": ["gu_2019", "@SUM(A1)", "=1+1", "-2"],
                        "auc": [0.81234, 0.9, None, 0.5]})
@@ -129,16 +167,22 @@ def test_long_tables_go_to_spreadsheet_formats_only(tmp_path: Path, capsys):
     assert [p.name for p in paths] == ["u.csv", "u.tex"]
 
 
-def test_leftover_temporaries_are_recognised_by_name_only(tmp_path: Path):
-    names = [".forest_grade.a1b2c3d4.png", ".auc_pooled.zz_99xyz.tex", ".gitkeep", "forest.png",
-             ".notes.txt", ".x.TOOLONG12.png"]
-    for name in names:
-        (tmp_path / name).write_text("")
-    removed = remove_leftover_temporaries(tmp_path)
-    assert sorted(p.name for p in removed) == [".auc_pooled.zz_99xyz.tex",
-                                                ".forest_grade.a1b2c3d4.png"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
-    assert remove_leftover_temporaries(tmp_path / "missing") == []
+def test_every_format_synth_yaml_accepts_can_be_written(tmp_path: Path):
+    from synth.files import (
+        FIGURE_FORMAT_CHOICES,
+        MACHINE_FORMATS,
+        READABLE_FORMATS,
+        TABLE_FORMAT_CHOICES,
+        TABLE_FORMATS,
+    )
+
+    assert set(TABLE_FORMAT_CHOICES) == set(MACHINE_FORMATS) | set(READABLE_FORMATS)
+    assert set(TABLE_FORMATS) <= set(TABLE_FORMAT_CHOICES)
+    paths = write_table(pd.DataFrame({"a": [0.5]}), tmp_path / "t",
+                        formats=list(TABLE_FORMAT_CHOICES))
+    assert [p.suffix[1:] for p in paths] == list(TABLE_FORMAT_CHOICES)
+    fig, _ = new_figure("one", 30)
+    assert set(FIGURE_FORMAT_CHOICES) <= set(fig.canvas.get_supported_filetypes())
 
 
 def test_write_table_rejects_unknown_format(tmp_path: Path):

@@ -1,4 +1,5 @@
-"""Table 1 counts and studies per year."""
+"""Table 1 counts and studies per year (synth.overview) and its figure
+(synth.plots.overview)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 from conftest import DEMO
+from matplotlib.colors import to_hex
 
 from synth import load_review
 from synth.overview import (
     NO_AUC_LABEL,
-    plot_studies_per_year,
     studies_per_year,
     study_characteristics,
 )
+from synth.plots import style as st
+from synth.plots.overview import plot_studies_per_year
+from synth.plots.style import SYNTHETIC_LABEL
 from synth.schema import AIMS
-from synth.style import SYNTHETIC_LABEL
 
 
 def test_each_characteristic_counts_every_study_once():
@@ -81,3 +84,24 @@ def test_plot_marks_synthetic_data_and_fits_one_column():
 def test_real_data_are_not_marked():
     fig = plot_studies_per_year(studies_per_year(load_review(DEMO)), synthetic=False)
     assert fig._suptitle is None
+
+
+def test_bars_take_the_aim_colours_and_no_auc(demo_copy: Path):
+    perf = pd.read_csv(demo_copy / "performance.csv", dtype=str, keep_default_na=False)
+    perf[perf["study_id"] != "demo01"].to_csv(demo_copy / "performance.csv", index=False)
+    fig = plot_studies_per_year(studies_per_year(load_review(demo_copy)))
+    legend = fig.legends[0]
+    colours = {t.get_text(): to_hex(h.get_facecolor())
+               for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)}
+    assert colours == {**{a: to_hex(st.AIM_COLOURS[a]) for a in AIMS},
+                       NO_AUC_LABEL: to_hex(st.NO_AUC)}
+
+
+def test_overview_draws_nothing():
+    import subprocess
+    import sys
+
+    code = "import sys, synth.overview; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

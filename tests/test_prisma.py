@@ -1,4 +1,8 @@
-"""PRISMA 2020: counts, arithmetic (each rule both ways), screening logs, diagram layout."""
+"""PRISMA 2020: counts, arithmetic (each rule both ways), screening logs, diagram layout.
+
+The counts model is :mod:`synth.prisma_counts`, the arithmetic and tables :mod:`synth.prisma`,
+the diagram :mod:`synth.plots.prisma`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ import pytest
 from conftest import DEMO, ROOT, line_of
 from matplotlib.figure import Figure
 
-from synth import load_review, prisma
+from synth import load_review, prisma, prisma_counts
 from synth.errors import ReviewDataError
-from synth.prisma import OtherMethods, PrismaCounts
+from synth.plots.prisma import plot_prisma_flow
+from synth.prisma_counts import OtherMethods, PrismaCounts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "prisma"
 LOG = FIXTURES / "screening_log.csv"
@@ -149,10 +154,23 @@ def test_strict_false_loads_and_warns_under_the_figure(demo_copy: Path, edit):
     assert counts.strict is False
     assert prisma.count_mismatches(counts)[0] == (
         "screened (1200) ≠ identified (2007) − removed before screening (643)")
-    fig = prisma.plot_prisma_flow(counts)
+    fig = plot_prisma_flow(counts)
     notes = _texts(fig)["text:notes"].get_text()
     assert "the counts do not add up" in notes and "screened (1200) ≠ identified (2007)" in notes
     _assert_tidy(fig)
+
+
+def test_warning_lines_are_what_the_diagram_shows(demo):
+    assert prisma.warning_lines(demo) == []
+    bad = dataclasses.replace(demo, screened=1200, strict=False)
+    lines = prisma.warning_lines(bad)
+    assert lines[0] == ("Warning: the counts do not add up (2 rules of the PRISMA 2020 "
+                        "arithmetic):")
+    assert lines[1:] == prisma.count_mismatches(bad)
+    one = dataclasses.replace(demo, not_retrieved=5, strict=False)
+    assert prisma.warning_lines(one)[0].startswith("Warning: the counts do not add up (1 rule ")
+    notes = _texts(plot_prisma_flow(bad))["text:notes"].get_text().replace("\n", " ")
+    assert notes == " ".join(lines)
 
 
 def test_strict_must_be_true_or_false(demo_copy: Path, edit):
@@ -261,16 +279,38 @@ def test_log_full_text_after_exclusion_and_duplicate_with_decision(tmp_path: Pat
 def test_log_empty_and_missing(tmp_path: Path):
     (tmp_path / "empty.csv").write_text("", encoding="utf-8")
     assert _problems(tmp_path / "empty.csv") == [
-        "empty.csv: file is empty — a header row and one row per record"]
+        "empty.csv: file is empty — a header row and one row per record (see data/README.md)"]
     assert _problems(tmp_path / "nope.csv")[0].endswith(
         "nope.csv: no such file — a screening log CSV (screening_log.csv), see data/README.md")
+
+
+def test_log_rows_keep_their_spreadsheet_numbers_after_blank_lines(tmp_path: Path):
+    def edit(ls: list[str]) -> list[str]:
+        ls[3] = ls[3].replace(",exclude,", ",perhaps,")  # row 4
+        return [*ls[:2], "", *ls[2:]]                     # a blank row 3 pushes it to row 5
+    assert _problems(_write_log(tmp_path, edit))[0].startswith(
+        "screening_log.csv:5:screening: 'perhaps' — title/abstract decision")
+
+
+def test_parse_screening_log_takes_the_cells_of_any_reader():
+    import pandas as pd
+
+    frame = pd.read_csv(LOG, dtype=str, keep_default_na=False)
+    counts, problems = prisma_counts.parse_screening_log(frame, file="log[sheet]")
+    assert problems == [] and counts.source == "screening log log[sheet]"
+    assert dataclasses.replace(counts, source=None) == _LOG_EXPECTED
+    frame.loc[0, "source_type"] = "journal"
+    counts, problems = prisma_counts.parse_screening_log(frame, file="log[sheet]")
+    assert counts is None and [str(p) for p in problems] == [
+        "log[sheet]:2:source_type: 'journal' — where the record was found; one of: database, "
+        "databases, register, registers, other, other methods"]
 
 
 def test_review_counts_reads_the_log_when_there_is_no_prisma_yaml(demo_copy: Path):
     (demo_copy / "prisma.yaml").unlink()
     rv = load_review(demo_copy)
     assert prisma.review_counts(rv) is None
-    shutil.copy(LOG, demo_copy / prisma.LOG_FILENAME)
+    shutil.copy(LOG, demo_copy / prisma_counts.LOG_FILENAME)
     assert prisma.review_counts(rv).screened == 18
 
 
@@ -354,7 +394,7 @@ ONE_COLUMN_CASES = [k for k, c in _cases().items() if c.other_methods is None]
 @pytest.mark.parametrize("case", CASES)
 def test_layout_is_tidy(case: str):
     counts = _cases()[case]
-    fig = prisma.plot_prisma_flow(counts, synthetic=case == "demo")
+    fig = plot_prisma_flow(counts, synthetic=case == "demo")
     _assert_tidy(fig)
     assert fig.get_figwidth() * 25.4 == pytest.approx(170)
     assert fig.get_figheight() * 25.4 <= 240
@@ -364,7 +404,7 @@ def test_layout_is_tidy(case: str):
 
 @pytest.mark.parametrize("case", ONE_COLUMN_CASES)
 def test_one_column_layout_is_tidy(case: str):
-    fig = prisma.plot_prisma_flow(_cases()[case], width="one")
+    fig = plot_prisma_flow(_cases()[case], width="one")
     _assert_tidy(fig)
     assert fig.get_figwidth() * 25.4 == pytest.approx(85)
 
@@ -374,19 +414,19 @@ def test_one_column_is_too_narrow_for_other_methods(demo):
     # margins, phase labels and gaps = 118.6 mm
     with pytest.raises(ValueError, match=r"width=85 mm is too narrow for 4 columns of boxes .*"
                                          r"use 'two' \(170 mm\) or at least 119 mm"):
-        prisma.plot_prisma_flow(demo, width="one")
+        plot_prisma_flow(demo, width="one")
 
 
 def test_layout_has_the_prisma_boxes_and_columns():
-    names = {k[5:] for k in _texts(prisma.plot_prisma_flow(_demo_counts()))}
+    names = {k[5:] for k in _texts(plot_prisma_flow(_demo_counts()))}
     assert {"A1", "B1", "A2", "B2", "A3", "B3", "A4", "B4", "A5", "C1", "C3", "D3", "C4", "D4",
             "H_main", "H_other", "L_identification", "L_screening", "L_included"} == names
-    single = prisma.plot_prisma_flow(_cases()["no registers, no other methods"])
+    single = plot_prisma_flow(_cases()["no registers, no other methods"])
     assert not {k for k in _texts(single) if k[5] in "CD"}
 
 
 def test_real_review_diagram_shows_not_reported_and_invents_nothing():
-    fig = prisma.plot_prisma_flow(load_review(GEPNET).prisma)
+    fig = plot_prisma_flow(load_review(GEPNET).prisma)
     text = " ".join(t.get_text() for t in _texts(fig).values()).replace("\u00a0", " ")
     assert "(n = 1,364)" in text and "(n = 45)" in text
     assert text.count("not reported") >= 10
@@ -397,7 +437,7 @@ def test_real_review_diagram_shows_not_reported_and_invents_nothing():
 def test_text_is_wrapped_then_shrunk():
     d = _demo_counts()
     huge = dataclasses.replace(d, databases={"Supercalifragilisticexpialidocious" * 3: 2007})
-    fig = prisma.plot_prisma_flow(huge)
+    fig = plot_prisma_flow(huge)
     _assert_tidy(fig)
     texts = _texts(fig)
     assert texts["text:A1"].get_fontsize() < texts["text:A2"].get_fontsize()
@@ -407,14 +447,14 @@ def test_draws_into_a_given_axes(demo):
     import matplotlib.pyplot as plt
     fig = plt.figure(figsize=(170 / 25.4, 140 / 25.4))
     ax = fig.add_axes((0, 0, 1, 1))
-    assert prisma.plot_prisma_flow(demo, ax=ax) is fig
+    assert plot_prisma_flow(demo, ax=ax) is fig
     assert "text:A1" in _texts(fig)
     _assert_tidy(fig)
 
 
 def test_width_is_checked(demo):
     with pytest.raises(ValueError, match="width='three'"):
-        prisma.plot_prisma_flow(demo, width="three")
+        plot_prisma_flow(demo, width="three")
 
 
 def test_the_documented_example_is_valid_and_adds_up():
@@ -422,10 +462,10 @@ def test_the_documented_example_is_valid_and_adds_up():
 
     from synth.schema import _PRISMA_EXAMPLE
 
-    counts, problems = prisma.parse_prisma(yaml.safe_load(_PRISMA_EXAMPLE))
+    counts, problems = prisma_counts.parse_prisma(yaml.safe_load(_PRISMA_EXAMPLE))
     assert problems == []
     assert set(_statuses(counts).values()) == {"ok"}
-    assert prisma.LOG_FILENAME in (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert prisma_counts.LOG_FILENAME in (ROOT / "data" / "README.md").read_text(encoding="utf-8")
 
 
 # --- notebook --------------------------------------------------------------------------------
@@ -441,7 +481,7 @@ def test_notebook_draws_real_and_log_reviews_and_notes_a_missing_one(tmp_path: P
     (data / "nocounts" / "prisma.yaml").unlink()
     shutil.copytree(DEMO, data / "logonly")
     (data / "logonly" / "prisma.yaml").unlink()
-    shutil.copy(LOG, data / "logonly" / prisma.LOG_FILENAME)
+    shutil.copy(LOG, data / "logonly" / prisma_counts.LOG_FILENAME)
     config = RunConfig(data_dir=data, notebooks_dir=ROOT / "notebooks",
                        figures_dir=tmp_path / "figures", results_dir=tmp_path / "results",
                        notebooks=("02",), jobs=3)
@@ -467,6 +507,6 @@ def test_notebook_draws_real_and_log_reviews_and_notes_a_missing_one(tmp_path: P
 
 def test_compare_with_log_when_a_folder_holds_both(demo_copy: Path):
     assert prisma.compare_with_log(load_review(demo_copy)) is None
-    shutil.copy(LOG, demo_copy / prisma.LOG_FILENAME)
+    shutil.copy(LOG, demo_copy / prisma_counts.LOG_FILENAME)
     differences = prisma.compare_with_log(load_review(demo_copy))
     assert "databases and registers / screened: 1364 ≠ 18" in differences

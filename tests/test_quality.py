@@ -1,5 +1,8 @@
-"""RQS: instruments as data, scoring, summaries, rater agreement (pinned to published
-examples), figures, and the notebook on a review without quality data."""
+"""RQS: scoring, summaries, the consensus percentage, score against AUC, rater agreement
+(pinned to published examples), and the notebook on a review without quality data.
+
+The instruments' declarations are tested in test_instruments.py, the figures in
+test_plots_quality.py."""
 
 from __future__ import annotations
 
@@ -15,44 +18,7 @@ from statsmodels.stats.inter_rater import cohens_kappa
 import synth
 from synth import auc, quality
 from synth.errors import ReviewDataError
-from synth.quality import RQS, Instrument, Item, get_instrument
-
-
-def test_rqs_range_is_minus_8_to_36():
-    assert RQS.min_total == -8
-    assert RQS.max_total == 36
-    assert len(RQS.items) == 16
-    assert RQS.columns[0] == "rqs_01" and RQS.columns[-1] == "rqs_16"
-
-
-def test_rqs_allowed_sets_match_the_reference():
-    allowed = {i.number: i.allowed for i in RQS.items}
-    assert allowed[5] == (-3, 3)
-    assert allowed[11] == (0, 7)
-    assert allowed[12] == (-5, 2, 3, 4, 5)
-    assert allowed[16] == (0, 1, 2, 3, 4)
-    assert {n for n, a in allowed.items() if a == (0, 1)} == {2, 3, 4, 6, 7, 8, 15}
-
-
-def test_unknown_instrument_lists_the_known_ones():
-    with pytest.raises(ValueError, match="instrument='RQS3' is not known; choose one of: RQS"):
-        get_instrument("RQS3")
-
-
-def test_instrument_rejects_bad_declarations():
-    with pytest.raises(ValueError, match="numbered 1..2"):
-        Instrument("X", "", (Item(1, "a", "a", (0, 1)), Item(3, "b", "b", (0, 1))))
-    with pytest.raises(ValueError, match="allowed points must be a non-empty set"):
-        Instrument("X", "", (Item(1, "a", "a", (0, 0)),))
-    with pytest.raises(ValueError, match="an ordinal item needs at least three levels"):
-        Instrument("X", "", (Item(1, "a", "a", (0, 1), ordinal=True),))
-
-
-def test_rqs_ordinal_components_are_the_graded_ones():
-    # Graded step by step (1, 9, 10), validation levels (12), count of open resources (16).
-    assert {i.number for i in RQS.items if i.ordinal} == {1, 9, 10, 12, 16}
-    assert RQS.items[11].label == "12 Validation"
-
+from synth.review import study_labels
 
 # --- scoring ---------------------------------------------------------------------------------
 
@@ -91,7 +57,7 @@ def test_scores_of_hand_computed_studies_with_both_extremes():
 
 def test_negative_treatment_must_be_known():
     with pytest.raises(ValueError,
-                       match="negative='zero' is not known; choose one of: floor, keep"):
+                       match="negative='zero' is not allowed; use one of: 'floor', 'keep'"):
         quality.score(_rows(TYPICAL), negative="zero")
     assert quality.negative_note("floor") == "negative totals set to 0 %"
 
@@ -163,6 +129,101 @@ def test_summary_by_aim_counts_a_study_under_each_aim_it_reports(demo):
     studies = pd.read_csv(DEMO / "studies.csv").set_index("study_id")
     for year, ids in studies.groupby("year").groups.items():
         assert summary.loc[("year", str(year)), "max_total"] == totals[list(ids)].max()
+
+
+def test_summary_holds_the_percentage_quartiles_the_boxes_show(demo):
+    consensus = quality.rater_scores(quality.score(demo.quality))
+    overall = quality.rqs_summary(consensus).iloc[0]
+    assert overall["q1_percent"] == pytest.approx(consensus["percent"].quantile(0.25))
+    assert overall["q3_percent"] == pytest.approx(consensus["percent"].quantile(0.75))
+    text = quality.mean_text(quality.rqs_summary(consensus))
+    assert text == (f"Mean RQS (consensus): {overall['mean_total']:.1f} points, 18 % of 36 "
+                    f"(negative totals set to 0 %)")
+
+
+# --- the consensus percentage ----------------------------------------------------------------
+
+def test_consensus_percent_is_the_consensus_score_per_study(demo):
+    percent = quality.consensus_percent(demo)
+    assert isinstance(percent, pd.Series)
+    assert (percent.name, percent.index.name) == ("percent", "study_id")
+    expected = quality.rater_scores(quality.score(demo.quality)).set_index("study_id")["percent"]
+    pd.testing.assert_series_equal(percent, expected)
+    assert percent.index.is_unique and len(percent) == 45
+
+
+def test_consensus_percent_follows_its_options(demo):
+    kept = quality.consensus_percent(demo, negative="keep")
+    floored = quality.consensus_percent(demo)
+    assert (kept < 0).any() and (floored >= 0).all()
+    assert (kept.clip(lower=0) == floored).all()
+    a = quality.consensus_percent(demo, rater="A")
+    raw = demo.quality[demo.quality["rater"] == "A"].set_index("study_id")
+    assert a.to_dict() == pytest.approx(
+        (raw[list(quality.RQS.columns)].sum(axis=1).clip(lower=0) / 36 * 100).to_dict())
+    with pytest.raises(ValueError, match="rater='C' has no scores; raters present: A, B"):
+        quality.consensus_percent(demo, rater="C")
+
+
+def test_consensus_percent_is_none_without_quality_data(demo):
+    no_quality = synth.Review(name="t", path=demo.path, studies=demo.studies,
+                              performance=demo.performance, quality=None)
+    assert quality.consensus_percent(no_quality) is None
+    assert quality.assess(no_quality, auc.representative_auc(no_quality)) is None
+
+
+# --- quality percentage against AUC ----------------------------------------------------------
+
+def test_score_vs_auc_is_scipys_spearman_over_the_points():
+    from scipy.stats import spearmanr
+
+    scores = pd.DataFrame({"study_id": ["a", "b", "c", "d", "e"],
+                           "percent": [10.0, 40.0, 25.0, 25.0, 80.0]})
+    reps = pd.DataFrame({"study_id": ["a", "b", "c", "d", "e", "b", "x"],
+                         "aim": ["grade"] * 5 + ["outcome", "grade"],
+                         "auc": [0.70, 0.91, 0.80, 0.75, 0.88, 0.66, 0.99]})
+    res = quality.score_vs_auc(scores, reps)
+    # "x" has no score; "b" counts once per aim
+    assert list(res.points.columns) == ["study_id", "aim", "auc", "percent"]
+    assert (res.n, res.n_studies) == (6, 5)
+    expected = spearmanr([10, 40, 25, 25, 80, 40], [0.70, 0.91, 0.80, 0.75, 0.88, 0.66])
+    assert res.rho == expected.statistic and res.pvalue == expected.pvalue
+    assert res.text() == f"Spearman \u03c1 = {res.rho:.2f}, p = {res.pvalue:.2f}"
+    row = res.summary_frame().iloc[0]
+    assert (row["n_points"], row["n_studies"], row["rho"], row["pvalue"]) == (
+        6, 5, res.rho, res.pvalue)
+    series = quality.score_vs_auc(scores.set_index("study_id")["percent"], reps)
+    assert (series.rho, series.n) == (res.rho, res.n)
+
+
+def test_score_vs_auc_says_when_rho_is_undefined_or_not_computed():
+    reps = pd.DataFrame({"study_id": ["a", "b", "c"], "aim": "grade", "auc": [0.7, 0.8, 0.9]})
+    flat = quality.score_vs_auc(pd.DataFrame({"study_id": ["a", "b", "c"], "percent": 20.0}),
+                                reps)
+    assert np.isnan(flat.rho) and flat.text() == "Spearman \u03c1 undefined (constant scores)"
+    two = quality.score_vs_auc(pd.DataFrame({"study_id": ["a", "b"], "percent": [1.0, 2.0]}),
+                               reps)
+    assert two.n == 2 and np.isnan(two.rho)
+    assert two.text() == "Spearman \u03c1 not computed (fewer than 3 points)"
+
+
+def test_demo_score_vs_auc_matches_the_published_figure(demo):
+    res = quality.score_vs_auc(quality.consensus_percent(demo), auc.representative_auc(demo))
+    assert res.text() == "Spearman \u03c1 = -0.20, p = 0.18"
+
+
+# --- heat map data ---------------------------------------------------------------------------
+
+def test_heatmap_table_sorts_studies_by_total_and_labels_them(demo):
+    table = quality.heatmap_table(demo, negative="keep")
+    assert list(table.columns) == ["study_id", "label", "rater", *quality.RQS.columns, "total",
+                                   "percent"]
+    assert len(table) == 45 and set(table["rater"]) == {"consensus"}
+    totals = table["total"].tolist()
+    assert totals == sorted(totals, reverse=True)
+    assert table["label"].tolist() == study_labels(demo.studies).loc[table["study_id"]].tolist()
+    assert (table[list(quality.RQS.columns)].sum(axis=1) == table["total"]).all()
+    assert (table["percent"] < 0).any()
 
 
 def test_study_groups_keeps_a_study_without_auc(demo):
@@ -249,6 +310,17 @@ def test_kappa_is_undefined_when_both_raters_never_vary():
     assert np.isnan(res.loc[3, "kappa"]) and res.loc[3, "percent_agreement"] == 100
 
 
+def test_agreement_needs_three_studies_rated_by_both():
+    scores = quality.score(pd.concat([_rows(TYPICAL, NEGATIVE, rater="A"),
+                                      _rows(TYPICAL, NEGATIVE, rater="B")], ignore_index=True))
+    paired = quality.paired_scores(scores)
+    assert quality.agreement_skip_reason(paired) == (
+        "Rater agreement not computed: 2 studies rated by both A and B; at least 3 are needed.")
+    full = quality.score(pd.concat([_rows(TYPICAL, NEGATIVE, HIGHEST, rater=r)
+                                    for r in ("A", "B")], ignore_index=True))
+    assert quality.agreement_skip_reason(quality.paired_scores(full)) is None
+
+
 # Shrout PE, Fleiss JL. Intraclass correlations: uses in assessing rater reliability. Psychol
 # Bull 1979;86(2):420-428, Table 2: 6 targets rated by 4 judges; ICC(2,1) = .29 (Table 4), from
 # the mean squares of Table 3 (BMS 11.24, EMS 1.02, so F = 11.02). Tolerances: the published
@@ -277,41 +349,36 @@ def test_icc_needs_every_study_rated_by_both():
     assert sorted(paired["study_id"].unique()) == ["s1", "s2"]
 
 
-# --- figures ---------------------------------------------------------------------------------
+# --- everything notebook 04 writes -----------------------------------------------------------
 
-def test_every_figure_states_the_negative_treatment(demo):
-    scores = quality.score(demo.quality, negative="keep")
-    consensus = quality.rater_scores(scores)
-    note = quality.negative_note("keep")
-    figs = [
-        quality.plot_distribution(consensus, quality.study_groups(demo), negative="keep"),
-        quality.plot_heatmap(demo.quality, negative="keep"),
-        quality.plot_score_vs_auc(consensus, auc.representative_auc(demo), negative="keep"),
-    ]
-    for fig in figs:
-        fig.canvas.draw()
-        texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
-        assert any(note in t for t in texts), fig
-
-
-def test_no_heat_map_taller_than_a_page(demo, monkeypatch):
-    assert quality.heatmap_skip_reason(demo.quality) is None
-    n = demo.quality.loc[demo.quality["rater"] == "consensus", "study_id"].nunique()
-    monkeypatch.setattr(quality, "HEATMAP_MAX_STUDIES", n - 1)
-    assert quality.heatmap_skip_reason(demo.quality).startswith(
-        f"{n} studies rated by 'consensus', more than the {n - 1} rows")
-    with pytest.raises(ValueError, match=f"{n} studies rated by 'consensus'"):
-        quality.plot_heatmap(demo.quality)
+def test_assess_makes_every_table_of_the_notebook(demo):
+    qa = quality.assess(demo, auc.representative_auc(demo), negative="keep")
+    tables = qa.tables()
+    assert list(tables) == ["rqs_scores", "rqs_summary", "rqs_items", "rqs_vs_auc",
+                            "rqs_agreement", "rqs_icc"]
+    pd.testing.assert_frame_equal(tables["rqs_scores"],
+                                  quality.score(demo.quality, negative="keep"))
+    pd.testing.assert_frame_equal(
+        tables["rqs_summary"],
+        quality.rqs_summary(quality.rater_scores(qa.scores), quality.study_groups(demo),
+                            negative="keep"))
+    pd.testing.assert_frame_equal(tables["rqs_items"], quality.item_summary(demo.quality))
+    assert tables["rqs_vs_auc"]["rho"].item() == qa.score_auc.rho
+    assert tables["rqs_icc"]["icc"].item() == qa.icc.icc
+    assert qa.notes == ()
+    assert qa.mean_text().endswith("(negative totals kept as negative percentages)")
 
 
-def test_figures_are_drawn_and_marked_synthetic(demo):
-    items = quality.item_summary(demo.quality)
-    kappas = quality.rater_agreement(demo.quality)
-    icc = quality.icc_totals(quality.paired_scores(quality.score(demo.quality)))
-    for fig in (quality.plot_compliance(items, synthetic=True),
-                quality.plot_agreement(kappas, icc, synthetic=True)):
-        assert fig._suptitle is not None and "Synthetic" in fig._suptitle.get_text()
-        assert fig.axes and all(ax.has_data() for ax in fig.axes if ax.get_visible())
+def test_assess_notes_what_it_left_out(demo, monkeypatch):
+    only_consensus = synth.Review(name="t", path=demo.path, studies=demo.studies,
+                                  performance=demo.performance,
+                                  quality=demo.quality[demo.quality["rater"] == "consensus"])
+    monkeypatch.setattr(quality, "HEATMAP_MAX_STUDIES", 10)
+    qa = quality.assess(only_consensus, auc.representative_auc(only_consensus))
+    assert qa.agreement is None and qa.icc is None
+    assert "rqs_agreement" not in qa.tables() and "rqs_icc" not in qa.tables()
+    assert qa.notes[0].startswith("Rater agreement not computed: 0 studies rated by both A and B")
+    assert qa.notes[1].startswith("45 studies rated by 'consensus', more than the 10 rows")
 
 
 # --- notebook on a review without quality data -----------------------------------------------

@@ -16,8 +16,9 @@ from conftest import ROOT
 from PIL import Image
 
 from synth import runner
-from synth.outputs import RUN_CONTEXT_ENV, TABLE_FORMATS
-from synth.runner import ConfigError, RunConfig, load_config, plan, run, with_overrides
+from synth.config import ConfigError, RunConfig, load_config, with_overrides
+from synth.files import RUN_CONTEXT_ENV, TABLE_FORMATS
+from synth.runner import plan, run
 
 sys.path.insert(0, str(ROOT / "tools"))
 from nbbuild import write_notebook  # noqa: E402
@@ -157,17 +158,6 @@ def test_config_rejects_unknown_keys_one_line_each(tmp_path: Path):
 def test_shipped_synth_yaml_is_valid():
     c = load_config(ROOT / "synth.yaml")
     assert c.data_dir == ROOT / "data" and c.jobs >= 1
-
-
-def test_format_choices_match_what_outputs_can_write():
-    from matplotlib.figure import Figure
-
-    from synth.outputs import _TABLE_CHOICES
-
-    assert set(runner.TABLE_FORMAT_CHOICES) == set(_TABLE_CHOICES)
-    assert set(runner.FIGURE_FORMAT_CHOICES) <= set(Figure().canvas.get_supported_filetypes())
-    assert set(TABLE_FORMATS) <= set(_TABLE_CHOICES)
-    assert runner._CONTEXT_ENV == RUN_CONTEXT_ENV
 
 
 def test_source_hash_changes_with_any_source_file(tmp_path: Path):

@@ -56,7 +56,8 @@ def _check(path: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from synth.runner import ConfigError, load_config, run, with_overrides
+    from synth.config import ConfigError, load_config, with_overrides
+    from synth.runner import run
 
     config_path = args.config or ("synth.yaml" if Path("synth.yaml").exists() else None)
     config = load_config(config_path)
@@ -88,11 +89,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _dictionary(write: str | None) -> int:
+    from synth.files import atomic_write_text
     from synth.schema import data_dictionary
 
     text = data_dictionary()
     if write:
-        Path(write).write_text(text, encoding="utf-8")
+        atomic_write_text(write, text)
     else:
         print(text)
     return 0

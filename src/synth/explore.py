@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from synth.errors import did_you_mean
+from synth.errors import check_choices
 from synth.review import Review
 from synth.schema import AIMS, MODALITIES, SITES
 
@@ -34,18 +34,14 @@ class EmptySubsetError(ValueError):
 
 
 def _values(name: str, value: Choice, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The chosen values as a tuple, each checked against the vocabulary of the data dictionary."""
+    """The chosen values as a tuple, each checked against the vocabulary of the data dictionary
+    (:func:`synth.errors.check_choices`: an unknown or repeated value raises a ValueError)."""
     if value is None:
         return None
     chosen = (value,) if isinstance(value, str) else tuple(value)
     if not chosen:
         raise ValueError(f"{name}=[]: give at least one value, or None for no filter")
-    for v in chosen:
-        if v not in allowed:
-            hint = did_you_mean(str(v), allowed)
-            raise ValueError(f"{name}: {v!r} is not allowed; choose from: "
-                             f"{', '.join(allowed)}{hint}")
-    return chosen
+    return check_choices(name, chosen, allowed)
 
 
 def _year_range(years: YearRange) -> tuple[int | None, int | None] | None:
@@ -118,8 +114,8 @@ def subset(review: Review, *, aims: Choice = None, modalities: Choice = None,
     Raises
     ------
     ValueError
-        A value not in the data dictionary (the message lists the allowed ones) or a malformed
-        year range.
+        A value not in the data dictionary (the message lists the allowed ones), a value given
+        twice, or a malformed year range.
     EmptySubsetError
         No study passes the filters.
 

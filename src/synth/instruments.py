@@ -3,7 +3,8 @@
 An instrument is a table of items with their allowed points; RQS (Lambin et al., Nat Rev Clin
 Oncol 2017;14:749-762) is the first. Another instrument (RQS 2.0, METRICS) is added by declaring
 another :class:`Instrument`, not by branching code. :mod:`synth.schema` builds the quality
-table's columns from these declarations; :mod:`synth.quality` scores, summarises and plots.
+table's columns from these declarations; :mod:`synth.quality` scores and summarises,
+:mod:`synth.plots.quality` draws.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from synth.errors import Problem, ReviewDataError
+from synth.errors import HEADER_ROW, Problem, ReviewDataError, check_choice, sheet_row
 
 __all__ = ["Item", "Instrument", "RQS", "INSTRUMENTS", "get_instrument", "Negative",
            "NEGATIVE_TOTALS", "negative_note", "to_percent"]
@@ -27,26 +28,22 @@ NEGATIVE_TOTALS: dict[str, str] = {
 """How a negative total becomes a percentage, and the words every figure using it shows."""
 
 
-def _check_negative(negative: str) -> None:
-    if negative not in NEGATIVE_TOTALS:
-        raise ValueError(f"negative={negative!r} is not known; choose one of: "
-                         f"{', '.join(NEGATIVE_TOTALS)}")
-
-
 def negative_note(negative: Negative = "floor") -> str:
-    """The words saying how negative totals became percentages (shown on every figure)."""
-    _check_negative(negative)
+    """The words saying how negative totals became percentages (shown on every figure).
+
+    An unknown ``negative`` raises :func:`synth.errors.check_choice`'s ValueError.
+    """
+    check_choice("negative", negative, NEGATIVE_TOTALS)
     return NEGATIVE_TOTALS[negative]
 
 
 def to_percent(total: pd.Series, *, maximum: int, negative: Negative = "floor") -> pd.Series:
     """Percentage of ``maximum``; a negative total is 0 % (``"floor"``) or kept (``"keep"``)."""
-    _check_negative(negative)
+    check_choice("negative", negative, NEGATIVE_TOTALS)
     total = pd.Series(total, dtype=float)
     if negative == "floor":
         total = total.clip(lower=0)
     return total / maximum * 100
-
 
 
 @dataclass(frozen=True)
@@ -116,18 +113,19 @@ class Instrument:
     def check(self, quality: pd.DataFrame, *, source: str = "quality.csv") -> None:
         """Raise :class:`ReviewDataError` listing every missing or disallowed component score.
 
-        Rows are numbered as a spreadsheet shows them (header row 1), assuming ``quality``
-        keeps the file's row order with a 0-based index, as :func:`synth.load_review` gives it.
+        Rows are numbered as a spreadsheet shows them (:func:`synth.errors.sheet_row`),
+        assuming ``quality`` keeps the file's row order with a 0-based index, as
+        :func:`synth.load_review` gives it.
         """
         problems: list[Problem] = []
         for col in ("study_id", "rater"):
             if col not in quality.columns:
-                problems.append(Problem(source, 1, col, "(missing column)",
+                problems.append(Problem(source, HEADER_ROW, col, "(missing column)",
                                         f"required to score {self.name}"))
         for item in self.items:
             if item.column not in quality.columns:
                 problems.append(Problem(
-                    source, 1, item.column, "(missing column)",
+                    source, HEADER_ROW, item.column, "(missing column)",
                     f"{self.name} component {item.number} ({item.name}) is required to score "
                     f"the total; one of: {', '.join(map(str, item.allowed))}"))
                 continue
@@ -139,7 +137,7 @@ class Instrument:
                     continue
                 else:
                     shown = repr(value.item() if isinstance(value, np.generic) else value)
-                row = int(idx) + 2 if isinstance(idx, int | np.integer) else None
+                row = sheet_row(idx) if isinstance(idx, int | np.integer) else None
                 problems.append(Problem(
                     source, row, item.column, shown,
                     f"{self.name} {item.number} ({item.short}): one of "
@@ -214,9 +212,13 @@ INSTRUMENTS: dict[str, Instrument] = {RQS.name: RQS}
 
 
 def get_instrument(name: str) -> Instrument:
-    """Return the instrument called ``name``; an unknown name lists the known ones."""
-    try:
-        return INSTRUMENTS[name]
-    except KeyError:
-        known = ", ".join(sorted(INSTRUMENTS))
-        raise ValueError(f"instrument={name!r} is not known; choose one of: {known}") from None
+    """Return the instrument called ``name``; an unknown name lists the known ones.
+
+    Raises
+    ------
+    ValueError
+        :func:`synth.errors.check_choice`'s message, e.g. ``instrument='RQS3' is not allowed;
+        use one of: 'RQS'``.
+    """
+    check_choice("instrument", name, sorted(INSTRUMENTS))
+    return INSTRUMENTS[name]

@@ -1,24 +1,22 @@
 """Random-effects pooling, meta-regression and small-study tests, checked against R's metafor.
 
-Two parts, kept apart:
+The second of the two pooling steps (effect sizes and their variances come first, from
+:mod:`synth.effects`): :func:`pool` (DerSimonian–Laird, Paule–Mandel, REML or fixed effect,
+optionally with the Knapp–Hartung adjustment), :func:`meta_regression` (mixed-effects
+meta-regression) and :func:`egger_test` (metafor's ``regtest``), for any effect size with a
+sampling variance. Results are frozen dataclasses with a ``summary_frame(alpha=)`` tidy table.
 
-* **Pooling** (general, any effect size with a sampling variance): :func:`pool` (DerSimonian–Laird,
-  Paule–Mandel, REML or fixed effect, optionally with the Knapp–Hartung adjustment),
-  :func:`meta_regression` (mixed-effects meta-regression) and :func:`egger_test` (metafor's
-  ``regtest``). Results are frozen dataclasses with a ``summary_frame(alpha=)`` tidy table.
-* **Logit-AUC helpers**: :func:`logit`, :func:`expit` and the routes from a reported AUC to the
-  sampling variance of logit(AUC) used by R's metamisc (reported SE, reported CI, or Hanley–McNeil /
-  Newcombe formulas from the numbers of positives and negatives). They are vectorised and map NaN
-  to NaN, so a column with missing reports goes through unchanged.
+tau² has one code path for every model: :func:`_estimate_tau2` on a design matrix (an intercept
+column for :func:`pool`), with DL and PM from their generalised moment equations and REML by
+metafor's Fisher scoring.
 
 Every number of the reference table in ``tests/results/metafor_bcg.csv`` (metafor 3.8 on the BCG
 trials) is reproduced to 1e-4 by ``tests/test_meta.py``, except the Paule–Mandel I² (6e-4 off:
-metafor's ``uniroot`` stops 2.5e-5 above the exact PM root that statsmodels finds).
+metafor's ``uniroot`` stops 2.5e-5 above the exact PM root, which we find as statsmodels does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +25,8 @@ import numpy.typing as npt
 import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, stats
-from statsmodels.stats.meta_analysis import combine_effects
+
+from synth.errors import check_choice
 
 __all__ = [
     "METHODS",
@@ -38,15 +37,8 @@ __all__ = [
     "PooledResult",
     "TooFewStudiesError",
     "egger_test",
-    "expit",
-    "logit",
     "meta_regression",
     "pool",
-    "var_auc_hanley_mcneil",
-    "var_auc_newcombe",
-    "var_logit_from_ci",
-    "var_logit_from_se",
-    "var_logit_from_var_auc",
 ]
 
 METHODS: tuple[str, ...] = ("REML", "DL", "PM", "FE")
@@ -253,6 +245,10 @@ class MetaRegressionResult:
     coef, se, z, pvalue : tuple of float
         Coefficients, standard errors (scale fixed at 1), Wald z statistics and two-sided
         p-values, in the order of ``terms``.
+    cov : tuple of tuple of float
+        Covariance matrix of the coefficients (metafor's ``vcov``), rows and columns in the
+        order of ``terms``; ``cov[0][1]`` is the intercept–slope covariance that a confidence
+        band of a one-moderator fit needs.
     tau2 : float
         Residual between-study variance.
     tau2_null : float
@@ -280,6 +276,7 @@ class MetaRegressionResult:
     se: tuple[float, ...]
     z: tuple[float, ...]
     pvalue: tuple[float, ...]
+    cov: tuple[tuple[float, ...], ...]
     tau2: float
     tau2_null: float
     r2: float
@@ -414,10 +411,12 @@ def pool(
 
     Notes
     -----
-    tau² for "DL" and "PM" comes from :func:`statsmodels.stats.meta_analysis.combine_effects`
-    (``method_re="chi2"`` and ``"iterated"``), truncated at 0 as metafor does. statsmodels has no
-    REML estimator, so REML is metafor's Fisher scoring, started at the Hedges estimate and
-    step-halved to stay at tau² >= 0. Given tau², all methods share one weighted fit.
+    tau² comes from the one estimator path that :func:`meta_regression` also uses, with an
+    intercept-only design: DL is the moment estimator, PM the root of the generalised Q equation
+    (Brent's method to 1e-10), both truncated at 0 as metafor does; REML is metafor's Fisher
+    scoring, started at the Hedges estimate and step-halved to stay at tau² >= 0. DL agrees with
+    :func:`statsmodels.stats.meta_analysis.combine_effects` (``method_re="chi2"``) to rounding
+    (``tests/test_meta.py`` checks it). Given tau², all methods share one weighted fit.
 
     I² is metafor's: 100 tau² / (tau² + s²) with the "typical" within-study variance
     s² = (k − 1) Σw / ((Σw)² − Σw²), w = 1/vi; for "FE" it is max(0, 100 (Q − df) / Q).
@@ -442,23 +441,7 @@ def pool(
     k = y.size
     X = np.ones((k, 1))
 
-    if method == "FE":
-        tau2 = 0.0
-    elif method == "DL":
-        # Only tau2 is taken from statsmodels. It does not truncate the DL tau2 at 0 and computes
-        # its own random-effects weights from the negative value, which can warn about sqrt of a
-        # negative variance; those results are not used, so silence that here.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            res = combine_effects(y, v, method_re="chi2")
-        tau2 = max(0.0, float(res.tau2))
-    elif method == "PM":
-        res = combine_effects(y, v, method_re="iterated", atol=PM_TOL, maxiter=PM_MAX_ITER)
-        tau2 = max(0.0, float(res.tau2))
-        # combine_effects does not report convergence; check the estimating equation directly.
-        if tau2 > 0 and abs(_q_generalised(y, v, X, tau2) - (k - 1)) > 1e3 * PM_TOL:
-            raise ConvergenceError("PM", PM_MAX_ITER)
-    else:
-        tau2 = _tau2_reml(y, v, X)
+    tau2 = _estimate_tau2(y, v, X, method)
 
     w = 1.0 / (v + tau2)
     sum_w = float(w.sum())
@@ -584,6 +567,7 @@ def meta_regression(
         se=tuple(float(s) for s in se),
         z=tuple(float(s) for s in z),
         pvalue=tuple(float(s) for s in pvalue),
+        cov=tuple(tuple(float(c) for c in row) for row in cov),
         tau2=float(tau2),
         tau2_null=float(tau2_null),
         r2=float(r2),
@@ -731,7 +715,7 @@ def _tau2_pm(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
 def _tau2_reml(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
     """REML estimate of tau² by metafor's Fisher scoring.
 
-    statsmodels' ``combine_effects`` offers only DL and PM, so REML is written out here, following
+    statsmodels has no REML estimator of tau², so it is written out here, following
     ``metafor::rma.uni``: start at the Hedges (HE) estimate truncated at 0, then update
     tau² += (y'PPy − tr P) / tr(PP), halving a step that would make tau² negative, until the
     change is at most :data:`REML_TOL` (or :data:`REML_MAX_ITER` steps).
@@ -805,12 +789,11 @@ def _two_sided_p(statistic: float, df: int | None) -> float:
 
 
 def _check_method(method: str) -> str:
+    """The estimator's name in upper case (``"dl"`` is ``"DL"``), or the one "not allowed" error."""
     name = method.upper() if isinstance(method, str) else method
-    if name not in METHODS:
-        raise ValueError(
-            f"method={method!r} is not a known tau2 estimator; use one of {', '.join(METHODS)}."
-        )
-    return str(name)
+    if name in METHODS:
+        return str(name)
+    return str(check_choice("method", method, METHODS))  # raises, naming the caller's value
 
 
 def _check_alpha(alpha: float) -> float:
@@ -894,232 +877,3 @@ def _moderator_matrix(
             "meta-regression needs every moderator for every study."
         )
     return mat, names
-
-
-# ---------------------------------------------------------------------------------------------
-# Logit-AUC helpers (vectorised; NaN in -> NaN out; scalars in -> float out, Series keep index)
-# ---------------------------------------------------------------------------------------------
-
-AucLike = float | Sequence[float] | np.ndarray | pd.Series
-
-
-def _arrays(**named: Any) -> dict[str, np.ndarray]:
-    """Inputs as broadcast float arrays, keyed by parameter name."""
-    arrays = {name: np.asarray(value, dtype=float) for name, value in named.items()}
-    shaped = np.broadcast_arrays(*arrays.values())
-    return dict(zip(arrays, shaped, strict=True))
-
-
-def _wrap(result: np.ndarray, *templates: Any) -> Any:
-    """Return a float for scalar inputs, a Series (index of the first Series input) for Series."""
-    for template in templates:
-        if isinstance(template, pd.Series):
-            return pd.Series(result, index=template.index, name=template.name)
-    if result.ndim == 0:
-        return float(result)
-    return result
-
-
-def _require(ok: np.ndarray, values: np.ndarray, name: str, allowed: str) -> None:
-    """Raise for the first non-NaN value that fails ``ok``; NaN always passes."""
-    bad = np.flatnonzero(~(ok | np.isnan(values)).ravel())
-    if bad.size:
-        i = int(bad[0])
-        value = float(values.ravel()[i])
-        where = f"{name}[{i}]" if values.ndim else name
-        raise ValueError(f"{where} = {value!r} is outside the allowed range: {allowed}.")
-
-
-def _check_auc(auc: np.ndarray, name: str = "auc") -> None:
-    _require((auc > 0) & (auc < 1), auc, name, "strictly between 0 and 1")
-
-
-def _check_counts(n: np.ndarray, name: str) -> None:
-    _require(n >= 1, n, name, "a count of at least 1")
-
-
-def logit(p: AucLike) -> Any:
-    """Log-odds log(p / (1 − p)).
-
-    Parameters
-    ----------
-    p : float, array-like or Series
-        Probabilities in [0, 1]; NaN stays NaN, 0 and 1 give −inf and +inf.
-
-    Returns
-    -------
-    float, numpy.ndarray or pandas.Series
-        Same shape (and index) as ``p``.
-
-    Raises
-    ------
-    ValueError
-        If a value is outside [0, 1].
-    """
-    arr = _arrays(p=p)["p"]
-    _require((arr >= 0) & (arr <= 1), arr, "p", "a probability between 0 and 1")
-    with np.errstate(divide="ignore"):
-        out = np.log(arr) - np.log1p(-arr)
-    return _wrap(out, p)
-
-
-def expit(x: AucLike) -> Any:
-    """Inverse logit 1 / (1 + exp(−x)).
-
-    Parameters
-    ----------
-    x : float, array-like or Series
-        Log-odds; NaN stays NaN.
-
-    Returns
-    -------
-    float, numpy.ndarray or pandas.Series
-        Probabilities, same shape (and index) as ``x``.
-    """
-    arr = _arrays(x=x)["x"]
-    out = np.asarray(stats.logistic.cdf(arr), dtype=float)
-    return _wrap(out, x)
-
-
-def var_logit_from_ci(
-    auc: AucLike, ci_low: AucLike, ci_high: AucLike, *, level: float = 0.95
-) -> Any:
-    """Variance of logit(AUC) from a reported confidence interval of the AUC.
-
-    var = ((logit(ci_high) − logit(ci_low)) / (2 z))², z the normal quantile for ``level``
-    (1.959964 for 95 %), as metamisc's ``ccalc``.
-
-    Parameters
-    ----------
-    auc : float, array-like or Series
-        Reported AUCs, strictly between 0 and 1 (checked; not used in the formula).
-    ci_low, ci_high : float, array-like or Series
-        Reported interval bounds, strictly between 0 and 1, ``ci_low < ci_high``.
-    level : float, default 0.95
-        Confidence level of the reported interval.
-
-    Returns
-    -------
-    float, numpy.ndarray or pandas.Series
-        Sampling variance of logit(AUC); NaN where any input is NaN.
-
-    Raises
-    ------
-    ValueError
-        If a value is outside (0, 1), or a lower bound is not below its upper bound.
-    """
-    a = _arrays(auc=auc, ci_low=ci_low, ci_high=ci_high)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level={level!r} must be strictly between 0 and 1, e.g. 0.95.")
-    _check_auc(a["auc"])
-    _check_auc(a["ci_low"], "ci_low")
-    _check_auc(a["ci_high"], "ci_high")
-    lo, hi = a["ci_low"], a["ci_high"]
-    _require(lo < hi, np.where(np.isnan(hi), np.nan, lo), "ci_low", "below the matching ci_high")
-    z = float(stats.norm.isf((1.0 - level) / 2.0))
-    out = ((np.log(hi / (1 - hi)) - np.log(lo / (1 - lo))) / (2.0 * z)) ** 2
-    out = np.where(np.isnan(a["auc"]), np.nan, out)  # the AUC is not in the formula: keep NaN
-    return _wrap(out, auc, ci_low, ci_high)
-
-
-def var_logit_from_se(auc: AucLike, se: AucLike) -> Any:
-    """Variance of logit(AUC) from a reported standard error of the AUC (delta method).
-
-    var = (se / (auc (1 − auc)))².
-
-    Parameters
-    ----------
-    auc : float, array-like or Series
-        Reported AUCs, strictly between 0 and 1.
-    se : float, array-like or Series
-        Reported standard errors of the AUC, > 0.
-
-    Returns
-    -------
-    float, numpy.ndarray or pandas.Series
-        Sampling variance of logit(AUC); NaN where any input is NaN.
-    """
-    a = _arrays(auc=auc, se=se)
-    _check_auc(a["auc"])
-    _require(a["se"] > 0, a["se"], "se", "a positive standard error")
-    out = (a["se"] / (a["auc"] * (1 - a["auc"]))) ** 2
-    return _wrap(out, auc, se)
-
-
-def var_logit_from_var_auc(auc: AucLike, var_auc: AucLike) -> Any:
-    """Variance of logit(AUC) from the variance of the AUC: var_auc / (auc (1 − auc))².
-
-    Parameters
-    ----------
-    auc : float, array-like or Series
-        AUCs, strictly between 0 and 1.
-    var_auc : float, array-like or Series
-        Variances of the AUC, > 0 (e.g. from :func:`var_auc_hanley_mcneil`).
-
-    Returns
-    -------
-    float, numpy.ndarray or pandas.Series
-        Sampling variance of logit(AUC); NaN where any input is NaN.
-    """
-    a = _arrays(auc=auc, var_auc=var_auc)
-    _check_auc(a["auc"])
-    _require(a["var_auc"] > 0, a["var_auc"], "var_auc", "a positive variance")
-    out = a["var_auc"] / (a["auc"] * (1 - a["auc"])) ** 2
-    return _wrap(out, auc, var_auc)
-
-
-def var_auc_hanley_mcneil(auc: AucLike, n_pos: AucLike, n_neg: AucLike) -> Any:
-    """Variance of the AUC by Hanley & McNeil (Radiology 1982;143:29-36).
-
-    With A the AUC, n1 positives and n2 negatives, Q1 = A / (2 − A), Q2 = 2A² / (1 + A):
-    var = [A(1 − A) + (n1 − 1)(Q1 − A²) + (n2 − 1)(Q2 − A²)] / (n1 n2).
-
-    Parameters
-    ----------
-    auc : float, array-like or Series
-        AUCs, strictly between 0 and 1.
-    n_pos, n_neg : float, array-like or Series
-        Numbers of positives (events) and negatives (non-events), each >= 1.
-
-    Returns
-    -------
-    float, numpy.ndarray or pandas.Series
-        Variance of the AUC (not of its logit; see :func:`var_logit_from_var_auc`).
-    """
-    a = _arrays(auc=auc, n_pos=n_pos, n_neg=n_neg)
-    _check_auc(a["auc"])
-    _check_counts(a["n_pos"], "n_pos")
-    _check_counts(a["n_neg"], "n_neg")
-    A, n1, n2 = a["auc"], a["n_pos"], a["n_neg"]
-    q1 = A / (2 - A)
-    q2 = 2 * A**2 / (1 + A)
-    out = (A * (1 - A) + (n1 - 1) * (q1 - A**2) + (n2 - 1) * (q2 - A**2)) / (n1 * n2)
-    return _wrap(out, auc, n_pos, n_neg)
-
-
-def var_auc_newcombe(auc: AucLike, n_pos: AucLike, n_neg: AucLike) -> Any:
-    """Variance of the AUC by Newcombe (Stat Med 2006;25:543-557), "method 4", as metamisc.
-
-    With A the AUC, N = n_pos + n_neg:
-    var = A(1 − A) [1 + (N/2 − 1)(1 − A)/(2 − A) + (N/2 − 1) A/(1 + A)] / (n_pos n_neg).
-
-    Parameters
-    ----------
-    auc : float, array-like or Series
-        AUCs, strictly between 0 and 1.
-    n_pos, n_neg : float, array-like or Series
-        Numbers of positives (events) and negatives (non-events), each >= 1.
-
-    Returns
-    -------
-    float, numpy.ndarray or pandas.Series
-        Variance of the AUC (not of its logit; see :func:`var_logit_from_var_auc`).
-    """
-    a = _arrays(auc=auc, n_pos=n_pos, n_neg=n_neg)
-    _check_auc(a["auc"])
-    _check_counts(a["n_pos"], "n_pos")
-    _check_counts(a["n_neg"], "n_neg")
-    A, n1, n2 = a["auc"], a["n_pos"], a["n_neg"]
-    half = (n1 + n2) / 2 - 1
-    out = A * (1 - A) * (1 + half * (1 - A) / (2 - A) + half * A / (1 + A)) / (n1 * n2)
-    return _wrap(out, auc, n_pos, n_neg)

@@ -17,8 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
-import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,32 +26,42 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
-from synth.style import PRINT_DPI
+from synth.files import (
+    FIGURE_FORMATS,
+    READABLE_FORMATS,
+    RUN_CONTEXT_ENV,
+    TABLE_FORMAT_CHOICES,
+    TABLE_FORMATS,
+    atomic_paths,
+    atomic_write,
+)
+from synth.plots.style import MANUSCRIPT, PRINT_DPI
 
-__all__ = ["FIGURE_FORMATS", "TABLE_FORMATS", "READABLE_MAX_ROWS", "RUN_CONTEXT_ENV",
-           "atomic_path", "run_context", "save_figure", "write_table", "output_dirs",
-           "spreadsheet_safe", "remove_leftover_temporaries"]
-
-FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
-"""Default formats: PNG for screens and submission systems, SVG and PDF as vector."""
-
-TABLE_FORMATS: tuple[str, ...] = ("csv", "md", "tex", "html")
-"""Default table formats: CSV (data), Markdown, LaTeX (booktabs) and HTML (opens in Word)."""
-
-_TABLE_CHOICES: tuple[str, ...] = ("csv", "md", "tex", "html", "xlsx", "docx")
+__all__ = ["READABLE_MAX_ROWS", "READABLE_DIGITS", "run_context", "save_figure", "write_table",
+           "output_dirs", "spreadsheet_safe"]
 
 READABLE_MAX_ROWS = 1000
 """Most rows written to the formats people read (Markdown, LaTeX, HTML, Word): a longer table
 is supplementary data, written to CSV and XLSX only (a 10 000-row LaTeX table helps no one)."""
 
-_READABLE_FORMATS = ("md", "tex", "html", "docx")
-
-RUN_CONTEXT_ENV = "SYNTH_RUN_CONTEXT"
-"""Environment variable naming the JSON run context written by :mod:`synth.runner`."""
+READABLE_DIGITS = 3
+"""Significant digits of numbers in the formats people read; CSV and XLSX keep every digit."""
 
 _VECTOR_TEXT = {"svg.fonttype": "none", "pdf.fonttype": 42, "ps.fonttype": 42}
 """Text stays editable text in SVG and embeds as TrueType in PDF, as journals' editors prefer;
 set when saving because savefig reads these settings then, not when the figure was drawn."""
+
+
+def _saving_style() -> dict[str, object]:
+    """The manuscript font, in force while a figure is laid out and saved.
+
+    A text artist keeps the generic family ``sans-serif``; matplotlib resolves it to a font
+    when the figure is drawn, that is, when it is saved. Without the style's font list then,
+    figures drawn in the manuscript style would be saved in matplotlib's default font.
+    """
+    rc = MANUSCRIPT.rc()
+    return {"font.family": rc["font.family"], "font.sans-serif": rc["font.sans-serif"],
+            **_VECTOR_TEXT}
 
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@")
 
@@ -90,60 +98,6 @@ def _provenance_text(context: dict[str, Any] | None) -> str | None:
         return None
     keys = ("review", "notebook", "parameters", "inputs", "packages", "time")
     return json.dumps({k: context.get(k) for k in keys}, sort_keys=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _make_readable(path: Path) -> None:
-    """Give a temporary file (created 0600) the permissions a new file would get."""
-    os.chmod(path, 0o666 & ~_umask())
-
-
-@contextmanager
-def atomic_path(target: str | Path):
-    """Yield a temporary path beside ``target``; move it onto ``target`` only on success."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix,
-                               dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        _make_readable(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-_TEMPORARY_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.[A-Za-z0-9]+$")
-"""The names :func:`atomic_path` and :func:`save_figure` give their temporary files
-(``.<stem>.<8 random characters>.<format>``, from :func:`tempfile.mkstemp`)."""
-
-
-def remove_leftover_temporaries(folder: str | Path) -> list[Path]:
-    """Delete the temporary files a killed run left in ``folder``; return what was deleted.
-
-    A process killed outright cannot remove its temporary files; the finished files beside
-    them are intact. Call only when no other run writes to ``folder``.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    leftovers = [p for p in folder.iterdir() if p.is_file() and _TEMPORARY_NAME.match(p.name)]
-    for path in leftovers:
-        path.unlink(missing_ok=True)
-    return leftovers
-
-
-def _write(target: Path, writer: Callable[[Path], None]) -> Path:
-    with atomic_path(target) as tmp:
-        writer(tmp)
-    return target
 
 
 @contextmanager
@@ -192,7 +146,7 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] | None 
         ``figures.formats`` of ``synth.yaml`` during a run, else :data:`FIGURE_FORMATS`.
     dpi
         Resolution of raster formats (PNG, TIFF). Default: ``figures.dpi`` during a run, else
-        300 (:data:`synth.style.PRINT_DPI`); 600 for journals that ask for it.
+        300 (:data:`synth.plots.style.PRINT_DPI`); 600 for journals that ask for it.
     metadata
         Extra text metadata (e.g. ``{"Title": ...}``). During a run, the provenance (review,
         notebook, parameters, input hashes, package versions, time) is added as ``Provenance``
@@ -221,29 +175,16 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] | None 
         raise ValueError(f"formats={unknown}: not a figure format; choose from "
                          f"{', '.join(sorted(supported))}")
     provenance = _provenance_text(context)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    temps: list[tuple[Path, Path]] = []
-    with _layout_once(fig, dpi):
-        try:
-            for fmt in formats:
-                target = stem.with_name(f"{stem.name}.{fmt}")
-                fd, tmp = tempfile.mkstemp(prefix=f".{stem.name}.", suffix=f".{fmt}",
-                                           dir=stem.parent)
-                os.close(fd)
-                temps.append((Path(tmp), target))
-                if fmt in ("tif", "tiff"):
-                    _save_tiff(fig, Path(tmp), dpi=dpi, metadata=metadata, provenance=provenance)
-                else:
-                    meta = _figure_metadata(fmt, metadata, provenance)
-                    with mpl.rc_context(_VECTOR_TEXT):
-                        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
-            for tmp, target in temps:
-                _make_readable(tmp)
-                os.replace(tmp, target)
-        finally:
-            for tmp, _ in temps:
-                tmp.unlink(missing_ok=True)
-    written = [t for _, t in temps]
+    targets = [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
+    with mpl.rc_context(_saving_style()), _layout_once(fig, dpi), \
+            atomic_paths(targets) as temps:
+        for fmt, tmp in zip(formats, temps, strict=True):
+            if fmt in ("tif", "tiff"):
+                _save_tiff(fig, tmp, dpi=dpi, metadata=metadata, provenance=provenance)
+            else:
+                meta = _figure_metadata(fmt, metadata, provenance)
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
+    written = targets
     _log_output(context, written)
     if context is not None and "png" in formats:
         _show_saved(fig, stem.with_name(f"{stem.name}.png"))
@@ -321,8 +262,8 @@ def spreadsheet_safe(value: object) -> object:
 
 
 def _readable_float(value: float) -> str:
-    """A float as the human-readable table formats print it: three significant digits."""
-    return f"{value:.3g}"
+    """A float as the formats people read print it: :data:`READABLE_DIGITS` significant digits."""
+    return f"{value:.{READABLE_DIGITS}g}"
 
 
 def _html_document(df: pd.DataFrame, title: str) -> str:
@@ -366,8 +307,8 @@ def _write_docx(df: pd.DataFrame, path: Path, title: str) -> None:
     doc.save(path)
 
 
-def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g",
-                markdown: bool = True, formats: Iterable[str] | None = None,
+def write_table(df: pd.DataFrame, stem: str | Path, *, markdown: bool = True,
+                formats: Iterable[str] | None = None,
                 readable_max_rows: int | None = READABLE_MAX_ROWS) -> list[Path]:
     """Write ``df`` as ``stem.csv``, ``.md``, ``.tex`` and ``.html`` (or ``formats``), atomically.
 
@@ -377,8 +318,6 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
         The table.
     stem
         Path without suffix, e.g. ``results/demo/study_characteristics``.
-    float_format
-        Number format of the CSV (the human-readable formats show three significant digits).
     markdown
         False leaves out the Markdown file.
     formats
@@ -396,30 +335,35 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
 
     Notes
     -----
-    In the spreadsheet-bound files (CSV, XLSX), text that would start a formula gets a leading
-    apostrophe (see :func:`spreadsheet_safe`).
+    CSV and XLSX keep every number at full precision, so results can be checked against R: a
+    CSV read back with ``pandas.read_csv`` equals the table to the last bit; XLSX holds the 16
+    significant digits that openpyxl (like Excel's other writers) stores for a number;
+    only the formats people read round to :data:`READABLE_DIGITS` significant digits. In the
+    spreadsheet-bound files, text that would start a formula gets a leading apostrophe (see
+    :func:`spreadsheet_safe`).
     """
     context = run_context()
     stem = Path(stem)
     if formats is None:
         formats = (context or {}).get("table_formats") or TABLE_FORMATS
     formats = [f for f in formats if markdown or f != "md"]
-    unknown = [f for f in formats if f not in _TABLE_CHOICES]
+    unknown = [f for f in formats if f not in TABLE_FORMAT_CHOICES]
     if unknown:
         raise ValueError(f"formats={unknown}: not a table format; choose from "
-                         f"{', '.join(_TABLE_CHOICES)}")
+                         f"{', '.join(TABLE_FORMAT_CHOICES)}")
     if readable_max_rows is not None and len(df) > readable_max_rows:
-        left_out = [f for f in formats if f in _READABLE_FORMATS]
+        left_out = [f for f in formats if f in READABLE_FORMATS]
         if left_out:
-            formats = [f for f in formats if f not in _READABLE_FORMATS]
+            formats = [f for f in formats if f not in READABLE_FORMATS]
             for fmt in left_out:  # a file from an earlier, shorter table would be stale now
                 stem.with_name(f"{stem.name}.{fmt}").unlink(missing_ok=True)
             print(f"{stem.name}: {len(df)} rows, more than {readable_max_rows}; written as "
                   f"{', '.join(formats) or 'nothing'}, not {', '.join(left_out)}.")
     safe = df.map(spreadsheet_safe) if len(df) else df
     writers: dict[str, Callable[[Path], None]] = {
-        "csv": lambda p: safe.to_csv(p, index=False, float_format=float_format),
-        "md": lambda p: p.write_text(df.to_markdown(index=False, floatfmt=".3g") + "\n",
+        "csv": lambda p: safe.to_csv(p, index=False),
+        "md": lambda p: p.write_text(df.to_markdown(index=False,
+                                                    floatfmt=f".{READABLE_DIGITS}g") + "\n",
                                      encoding="utf-8"),
         "tex": lambda p: p.write_text(
             df.to_latex(index=False, escape=True, na_rep="",
@@ -428,7 +372,7 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, float_format: str = "%.4g
         "xlsx": lambda p: safe.to_excel(p, index=False, engine="openpyxl"),
         "docx": lambda p: _write_docx(df, p, stem.name),
     }
-    paths = [_write(stem.with_name(f"{stem.name}.{fmt}"), writers[fmt]) for fmt in formats]
+    paths = [atomic_write(stem.with_name(f"{stem.name}.{fmt}"), writers[fmt]) for fmt in formats]
     _log_output(context, paths)
     return paths
 

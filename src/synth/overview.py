@@ -1,26 +1,24 @@
-"""What the included studies are: the characteristics table (Table 1) and studies per year."""
+"""What the included studies are: the characteristics table (Table 1) and studies per year.
+
+The figure of studies per year is drawn by :func:`synth.plots.overview.plot_studies_per_year`.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from synth.review import Review
 from synth.schema import AIMS, STUDIES
-from synth.style import AIM_COLOURS, MANUSCRIPT, mark_synthetic, new_figure
 
-__all__ = ["NOT_REPORTED_LABEL", "NO_AUC_LABEL", "study_aims", "study_characteristics",
-           "studies_per_year",
-           "plot_studies_per_year"]
+__all__ = ["NOT_REPORTED_LABEL", "NO_AUC_LABEL", "AIM_ORDER", "study_aims",
+           "study_characteristics", "studies_per_year"]
 
 NOT_REPORTED_LABEL = "not reported"
 NO_AUC_LABEL = "no AUC reported"
 """Aim shown for an included study with no row in performance.csv, so it is not lost."""
 
-_AIM_ORDER = (*AIMS, NO_AUC_LABEL)
-_COLOURS = {**AIM_COLOURS, NO_AUC_LABEL: "#BBBBBB"}
+AIM_ORDER: tuple[str, ...] = (*AIMS, NO_AUC_LABEL)
+"""The aims in display order, then :data:`NO_AUC_LABEL` (tables and figures by aim)."""
 
 _CHARACTERISTICS: tuple[tuple[str, str], ...] = (
     ("year", "Publication year"),
@@ -78,7 +76,7 @@ def study_characteristics(review: Review) -> pd.DataFrame:
         order = list(allowed) if allowed else sorted(values.dropna().unique())
         add(label, values, order)
     aims = study_aims(review)
-    add("Aim", aims["aim"], list(_AIM_ORDER))
+    add("Aim", aims["aim"], list(AIM_ORDER))
     out = pd.DataFrame(rows, columns=["characteristic", "category", "n_studies"])
     out["percent"] = (out["n_studies"] / total * 100).round(1)
     return out
@@ -96,33 +94,6 @@ def studies_per_year(review: Review) -> pd.DataFrame:
     """
     aims = study_aims(review).merge(review.studies[["study_id", "year"]], on="study_id")
     years = range(int(review.studies["year"].min()), int(review.studies["year"].max()) + 1)
-    grid = pd.MultiIndex.from_product([list(years), list(_AIM_ORDER)], names=["year", "aim"])
+    grid = pd.MultiIndex.from_product([list(years), list(AIM_ORDER)], names=["year", "aim"])
     counts = aims.groupby(["year", "aim"]).size().reindex(grid, fill_value=0)
     return counts.rename("n_studies").reset_index()
-
-
-def plot_studies_per_year(counts: pd.DataFrame, *, ax: Axes | None = None,
-                          synthetic: bool = False, width: str | float = "one") -> Figure:
-    """Stacked bars of studies per year, coloured by aim, from :func:`studies_per_year`."""
-    with MANUSCRIPT:
-        if ax is None:
-            fig, ax = new_figure(width, 62)
-        else:
-            fig = ax.figure
-        wide = counts.pivot(index="year", columns="aim", values="n_studies").reindex(
-            columns=list(_AIM_ORDER), fill_value=0)
-        shown = [a for a in _AIM_ORDER if a in AIMS or wide[a].sum() > 0]
-        bottom = pd.Series(0, index=wide.index)
-        for aim in shown:
-            ax.bar(wide.index, wide[aim], bottom=bottom, color=_COLOURS[aim], label=aim,
-                   width=0.75, edgecolor="white", linewidth=0.3)
-            bottom = bottom + wide[aim]
-        ax.set_xlabel("Publication year")
-        ax.set_ylabel("Studies")
-        ax.set_xticks(list(wide.index))
-        ax.tick_params(axis="x", rotation=45 if len(wide) > 8 else 0)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center",
-                   ncols=min(len(shown), 3), handlelength=1, columnspacing=1.0)
-        mark_synthetic(fig, synthetic)
-    return fig

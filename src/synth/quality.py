@@ -1,30 +1,26 @@
-"""Quality assessment: instruments declared as data, scoring, summaries, rater agreement.
+"""Quality assessment: scoring, summaries, score against AUC, rater agreement.
 
-An instrument is a table of items with their allowed points; RQS (Lambin et al., Nat Rev Clin
-Oncol 2017;14:749-762) is the first. Another instrument (RQS 2.0, METRICS) is added by declaring
-another :class:`Instrument`, not by branching code.
+Instruments are declared as data in :mod:`synth.instruments` (RQS, Lambin et al., Nat Rev Clin
+Oncol 2017;14:749-762, is the first; RQS 2.0 or METRICS are added by declaring another
+:class:`Instrument`, not by branching code) and re-exported here.
 
 Scoring turns the ``quality`` table (one row per study x rater) into totals and percentages of
 the instrument's maximum; how a negative total becomes a percentage is the ``negative``
 parameter (``"floor"``: 0 %, the default; ``"keep"``: a negative percentage). Agreement between
 two raters before consensus is Cohen's kappa per component (statsmodels; linearly weighted for
-ordinal components) and the ICC(2,1) of totals (pingouin).
+ordinal components) and the ICC(2,1) of totals (pingouin). Spearman's rank correlation of the
+percentage with each study's representative AUC is :func:`score_vs_auc`. :func:`assess` makes
+every table of notebook 04 in one call. The figures are drawn by :mod:`synth.plots.quality`.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.colors import TwoSlopeNorm
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from synth import style as st
 from synth.instruments import (
     INSTRUMENTS,
     NEGATIVE_TOTALS,
@@ -37,14 +33,10 @@ from synth.instruments import (
     to_percent,
 )
 from synth.overview import NO_AUC_LABEL, study_aims
+from synth.review import Review, study_labels
 from synth.schema import AIMS, MODALITIES
 
-if TYPE_CHECKING:
-    from synth.review import Review
-
 __all__ = [
-    "HEATMAP_MAX_STUDIES",
-    "heatmap_skip_reason",
     "Item",
     "Instrument",
     "RQS",
@@ -54,23 +46,30 @@ __all__ = [
     "NO_AUC_LABEL",
     "NO_QUALITY_NOTE",
     "Negative",
-    "IccResult",
     "negative_note",
     "to_percent",
     "score",
     "rater_scores",
+    "consensus_percent",
     "study_groups",
+    "GROUPS",
     "rqs_summary",
+    "mean_text",
     "item_summary",
+    "HEATMAP_MAX_STUDIES",
+    "heatmap_skip_reason",
+    "heatmap_table",
+    "MIN_CORRELATION",
+    "ScoreAucResult",
+    "score_vs_auc",
     "MIN_PAIRED",
     "paired_scores",
+    "agreement_skip_reason",
     "rater_agreement",
+    "IccResult",
     "icc_totals",
-    "plot_distribution",
-    "plot_compliance",
-    "plot_heatmap",
-    "plot_score_vs_auc",
-    "plot_agreement",
+    "QualityAssessment",
+    "assess",
 ]
 
 
@@ -107,9 +106,42 @@ def rater_scores(scores: pd.DataFrame, *, rater: str = "consensus") -> pd.DataFr
     return scores[scores["rater"] == rater].reset_index(drop=True)
 
 
+def consensus_percent(review: Review, *, instrument: Instrument = RQS,
+                      negative: Negative = "floor", rater: str = "consensus"
+                      ) -> pd.Series | None:
+    """Each study's percentage score by one rater (the consensus), or None without quality data.
+
+    The one place the quality percentage a meta-regression, the RQS-vs-AUC figure or an
+    exploration uses is computed: :func:`score` of ``review.quality``, then :func:`rater_scores`.
+
+    Parameters
+    ----------
+    review
+        A review from :func:`synth.load_review`.
+    instrument
+        The instrument ``review.quality`` follows.
+    negative
+        How a negative total becomes a percentage (``"floor"``: 0 %; ``"keep"``).
+    rater
+        Whose scores; an absent rater raises a ValueError listing the raters present.
+
+    Returns
+    -------
+    pandas.Series or None
+        ``percent`` indexed by ``study_id`` (one value per study the rater scored, in
+        quality.csv's order); None when the review has no quality data.
+    """
+    if not review.has_quality:
+        return None
+    scores = rater_scores(score(review.quality, instrument=instrument, negative=negative),
+                          rater=rater)
+    return scores.set_index("study_id")["percent"].rename("percent")
+
+
 # --- summaries -------------------------------------------------------------------------------
 
-_GROUPS = ("aim", "modality", "year")
+GROUPS: tuple[str, ...] = ("aim", "modality", "year")
+"""The subgroups of :func:`study_groups`, in the order tables and figures show them."""
 
 
 def study_groups(review: Review) -> pd.DataFrame:
@@ -153,6 +185,8 @@ def _describe(df: pd.DataFrame) -> dict[str, float]:
         "mean_percent": p.mean(),
         "sd_percent": p.std(ddof=1) if len(df) > 1 else np.nan,
         "median_percent": p.median(),
+        "q1_percent": p.quantile(0.25),
+        "q3_percent": p.quantile(0.75),
         "n_negative_total": int((t < 0).sum()),
     }
 
@@ -175,16 +209,17 @@ def rqs_summary(scores: pd.DataFrame, groups: pd.DataFrame | None = None, *,
     -------
     pandas.DataFrame
         ``group, category, n_studies, mean_total, sd_total, median_total, q1_total, q3_total,
-        min_total, max_total, mean_percent, sd_percent, median_percent, n_negative_total,
-        negative_totals``; the first row is ``overall / all studies``, then one row per
-        category of aim, modality and year (quartiles interpolated linearly, pandas' default).
+        min_total, max_total, mean_percent, sd_percent, median_percent, q1_percent, q3_percent,
+        n_negative_total, negative_totals``; the first row is ``overall / all studies``, then
+        one row per category of aim, modality and year (quartiles interpolated linearly,
+        pandas' default, as the box plots of :func:`synth.plots.quality.plot_distribution`).
     """
     negative_note(negative)  # validates the option
     rows = [{"group": "overall", "category": "all studies", **_describe(scores)}]
     if groups is not None:
         merged = groups.merge(scores[["study_id", "total", "percent"]], on="study_id",
                               how="inner")
-        for group in _GROUPS:
+        for group in GROUPS:
             sub = merged[merged["group"] == group]
             for category in dict.fromkeys(sub["category"]):
                 rows.append({"group": group, "category": category,
@@ -192,6 +227,21 @@ def rqs_summary(scores: pd.DataFrame, groups: pd.DataFrame | None = None, *,
     out = pd.DataFrame(rows)
     out["negative_totals"] = negative_note(negative)
     return out
+
+
+def mean_text(summary: pd.DataFrame, *, instrument: Instrument = RQS,
+              rater: str = "consensus") -> str:
+    """One sentence on the overall row of :func:`rqs_summary`: mean points and percentage.
+
+    Returns
+    -------
+    str
+        E.g. ``Mean RQS (consensus): 6.4 points, 18 % of 36 (negative totals set to 0 %)``.
+    """
+    overall = summary.iloc[0]
+    return (f"Mean {instrument.name} ({rater}): {overall['mean_total']:.1f} points, "
+            f"{overall['mean_percent']:.0f} % of {instrument.max_total} "
+            f"({overall['negative_totals']})")
 
 
 def item_summary(quality: pd.DataFrame, *, instrument: Instrument = RQS,
@@ -225,6 +275,123 @@ def item_summary(quality: pd.DataFrame, *, instrument: Instrument = RQS,
             "max_points": item.max_points, "min_points": item.min_points,
         })
     return pd.DataFrame(out)
+
+
+# --- heat map data and score against AUC -------------------------------------------------------
+
+HEATMAP_MAX_STUDIES = 66
+"""Most study rows the heat map draws: 35 mm of labels plus 3.1 mm a row fill a 240 mm page."""
+
+
+def heatmap_skip_reason(quality: pd.DataFrame, *, rater: str = "consensus") -> str | None:
+    """Why the study x component heat map is not drawn (too many studies), else None.
+
+    ``quality`` is the quality table or :func:`heatmap_table` (both have ``study_id, rater``).
+    """
+    n = int(quality.loc[quality["rater"] == rater, "study_id"].nunique())
+    if n > HEATMAP_MAX_STUDIES:
+        return (f"{n} studies rated by {rater!r}, more than the {HEATMAP_MAX_STUDIES} rows the "
+                f"heat map holds on one journal page; no heat map. Every study's points are in "
+                f"rqs_scores, the share per component in rqs_items.")
+    return None
+
+
+def heatmap_table(review: Review, *, rater: str = "consensus", negative: Negative = "floor",
+                  instrument: Instrument = RQS) -> pd.DataFrame:
+    """One rater's points per study and component, studies sorted by total (highest first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``study_id, label, rater, <one column per component>, total, percent``; ``label`` is
+        the study's "first author year" (:func:`synth.review.study_labels`). Ties of the total
+        are ordered by study_id.
+    """
+    if not review.has_quality:
+        raise ValueError(f"{review.name} has no quality data: no heat map")
+    rows = review.quality[review.quality["rater"] == rater]
+    if rows.empty:
+        raise ValueError(f"rater={rater!r} has no rows; raters present: "
+                         f"{', '.join(sorted(review.quality['rater'].unique()))}")
+    scored = instrument.score(rows, negative=negative)
+    labels = study_labels(review.studies)
+    points = rows[list(instrument.columns)].astype(int).reset_index(drop=True)
+    out = pd.concat([scored[["study_id", "rater"]], points, scored[["total", "percent"]]],
+                    axis=1)
+    out.insert(1, "label", out["study_id"].map(labels).fillna(out["study_id"]))
+    order = np.lexsort((out["study_id"].to_numpy(), -out["total"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+MIN_CORRELATION = 3
+"""Fewest points for which the rank correlation of score and AUC is computed."""
+
+
+@dataclass(frozen=True)
+class ScoreAucResult:
+    """Quality percentage against each study's representative AUC, and Spearman's rho.
+
+    ``points`` holds one row per study and aim (``study_id, aim, auc, percent``); ``rho`` and
+    ``pvalue`` are :func:`scipy.stats.spearmanr` over all of them (NaN with fewer than
+    :data:`MIN_CORRELATION` points or when the scores or AUCs do not vary).
+    """
+
+    points: pd.DataFrame = field(compare=False, repr=False)
+    rho: float
+    pvalue: float
+    n: int
+    n_studies: int
+
+    def text(self) -> str:
+        """``Spearman ρ = -0.20, p = 0.18`` as the figure shows it (or why there is no ρ)."""
+        if self.n < MIN_CORRELATION:
+            return f"Spearman \u03c1 not computed (fewer than {MIN_CORRELATION} points)"
+        if not np.isfinite(self.rho):
+            return "Spearman \u03c1 undefined (constant scores)"
+        return f"Spearman \u03c1 = {self.rho:.2f}, p = {self.pvalue:.2f}"
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row: ``measure, n_points, n_studies, rho, pvalue``."""
+        return pd.DataFrame([{
+            "measure": "Spearman rank correlation of quality percentage and representative AUC",
+            "n_points": self.n, "n_studies": self.n_studies, "rho": self.rho,
+            "pvalue": self.pvalue}])
+
+
+def score_vs_auc(scores: pd.DataFrame | pd.Series, representative: pd.DataFrame
+                 ) -> ScoreAucResult:
+    """Each study's percentage score beside its representative AUC(s), and their correlation.
+
+    Parameters
+    ----------
+    scores
+        One rater's scores: :func:`rater_scores` rows (``study_id, percent``) or the Series of
+        :func:`consensus_percent`.
+    representative
+        One AUC per study and aim (``study_id, aim, auc``), as
+        :func:`synth.auc.representative_auc` chooses it.
+
+    Returns
+    -------
+    ScoreAucResult
+        The points (``study_id, aim, auc, percent``; studies without a score are left out)
+        and Spearman's rank correlation over them (a study reporting two aims counts twice).
+    """
+    from scipy import stats  # on use: keeps `import synth` fast
+
+    if isinstance(scores, pd.Series):
+        scores = scores.rename("percent").rename_axis("study_id").reset_index()
+    points = representative[["study_id", "aim", "auc"]].astype({"auc": float}).merge(
+        scores[["study_id", "percent"]].astype({"percent": float}), on="study_id")
+    points = points.reset_index(drop=True)
+    rho = pvalue = np.nan
+    if len(points) >= MIN_CORRELATION:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # constant input: NaN, said by ScoreAucResult.text
+            res = stats.spearmanr(points["percent"], points["auc"])
+        rho, pvalue = float(res.statistic), float(res.pvalue)
+    return ScoreAucResult(points=points, rho=rho, pvalue=pvalue, n=len(points),
+                          n_studies=int(points["study_id"].nunique()))
 
 
 # --- agreement -------------------------------------------------------------------------------
@@ -262,6 +429,19 @@ def paired_scores(scores: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B")
     keep = both[both == 2].index
     return rows[rows["study_id"].isin(keep)].sort_values(["study_id", "rater"]).reset_index(
         drop=True)
+
+
+def agreement_skip_reason(paired: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B")
+                          ) -> str | None:
+    """Why rater agreement is not computed (fewer than :data:`MIN_PAIRED` studies), else None.
+
+    ``paired`` is :func:`paired_scores` output for ``raters``.
+    """
+    n = int(paired["study_id"].nunique())
+    if n < MIN_PAIRED:
+        return (f"Rater agreement not computed: {n} studies rated by both "
+                f"{' and '.join(raters)}; at least {MIN_PAIRED} are needed.")
+    return None
 
 
 def rater_agreement(quality: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B"),
@@ -350,7 +530,7 @@ def icc_totals(ratings: pd.DataFrame, *, targets: str = "study_id", raters: str 
     IccResult
         ICC, its 95 % confidence interval (pingouin reports it to two decimals), the F test.
     """
-    import pingouin  # imported on use: it takes seconds, and synth.schema imports this module
+    import pingouin  # imported on use: it takes seconds and pulls in matplotlib
 
     names = tuple(sorted(ratings[raters].unique()))
     counts = ratings.groupby(targets)[raters].nunique()
@@ -375,300 +555,88 @@ def icc_totals(ratings: pd.DataFrame, *, targets: str = "study_id", raters: str 
                      n_studies=int(len(counts)), raters=names)
 
 
-# --- figures ---------------------------------------------------------------------------------
+# --- everything notebook 04 writes -----------------------------------------------------------
 
-_RNG_SEED = 0
-"""Seed of the horizontal jitter of strip plots, so figures are byte-stable between runs."""
+@dataclass(frozen=True)
+class QualityAssessment:
+    """Every table of one review's quality assessment, for one instrument, rater and treatment
+    of negative totals (made by :func:`assess`; drawn by :func:`synth.plots.quality`)."""
 
-_BOX_COLOUR = "#555555"
-_POINT_COLOUR = "#0072B2"  # Okabe-Ito blue
+    instrument: Instrument
+    rater: str
+    negative: Negative
+    raters: tuple[str, str]
+    scores: pd.DataFrame = field(repr=False)
+    """Every rater's :func:`score` rows."""
+    chosen: pd.DataFrame = field(repr=False)
+    """``rater``'s rows of ``scores``."""
+    groups: pd.DataFrame = field(repr=False)
+    summary: pd.DataFrame = field(repr=False)
+    items: pd.DataFrame = field(repr=False)
+    heatmap: pd.DataFrame = field(repr=False)
+    score_auc: ScoreAucResult = field(repr=False)
+    agreement: pd.DataFrame | None = field(repr=False)
+    """:func:`rater_agreement`, or None with fewer than :data:`MIN_PAIRED` paired studies."""
+    icc: IccResult | None
+    notes: tuple[str, ...] = ()
+    """Why a table or figure is missing (too few paired studies, too many for a heat map)."""
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables to write, by file stem: ``rqs_scores``, ``rqs_summary``, ``rqs_items``,
+        ``rqs_vs_auc`` (:meth:`ScoreAucResult.summary_frame`) and, when computed,
+        ``rqs_agreement`` and ``rqs_icc``."""
+        out = {"rqs_scores": self.scores, "rqs_summary": self.summary, "rqs_items": self.items,
+               "rqs_vs_auc": self.score_auc.summary_frame()}
+        if self.agreement is not None and self.icc is not None:
+            out["rqs_agreement"] = self.agreement
+            out["rqs_icc"] = self.icc.summary_frame()
+        return out
+
+    def mean_text(self) -> str:
+        """:func:`mean_text` of the summary."""
+        return mean_text(self.summary, instrument=self.instrument, rater=self.rater)
 
 
-def _percent_label(instrument: Instrument) -> str:
-    return f"{instrument.name} (% of {instrument.max_total})"
+def assess(review: Review, representative: pd.DataFrame, *, instrument: Instrument = RQS,
+           rater: str = "consensus", negative: Negative = "floor",
+           raters: tuple[str, str] = ("A", "B")) -> QualityAssessment | None:
+    """Score, summarise and compare the raters of ``review``'s quality data in one call.
 
+    Parameters
+    ----------
+    review
+        A review from :func:`synth.load_review`.
+    representative
+        One AUC per study and aim (:func:`synth.auc.representative_auc`), for
+        :func:`score_vs_auc`.
+    instrument, rater, negative
+        As for :func:`score`, :func:`rater_scores` and :func:`rqs_summary`.
+    raters
+        The two independent raters compared before consensus (:func:`rater_agreement`,
+        :func:`icc_totals`), when at least :data:`MIN_PAIRED` studies were rated by both.
 
-def _box_strip(ax: Axes, values: list[np.ndarray], labels: list[str], *, rng) -> None:
-    """Horizontal box plots with the individual studies jittered over them, first on top."""
-    positions = np.arange(len(values))[::-1]
-    ax.boxplot(values, positions=positions, orientation="horizontal", widths=0.6,
-               showfliers=False, medianprops={"color": "black"},
-               boxprops={"color": _BOX_COLOUR}, whiskerprops={"color": _BOX_COLOUR},
-               capprops={"color": _BOX_COLOUR})
-    for pos, vals in zip(positions, values, strict=True):
-        jitter = rng.uniform(-0.18, 0.18, size=len(vals))
-        ax.scatter(vals, pos + jitter, s=6, color=_POINT_COLOUR, alpha=0.7, linewidths=0,
-                   zorder=3)
-    ax.set_yticks(positions, labels)
-    ax.set_ylim(-0.6, len(values) - 0.4)
-
-
-def plot_distribution(scores: pd.DataFrame, groups: pd.DataFrame | None = None, *,
-                      negative: Negative = "floor", instrument: Instrument = RQS,
-                      synthetic: bool = False, width: str | float = "two") -> Figure:
-    """Distribution of the percentage score: overall (box + histogram), by aim, modality, year.
-
-    ``scores`` is one rater's :func:`score` output; ``groups`` from :func:`study_groups`
-    (None draws the overall panels only). Each subgroup is a box plot with the studies over it.
+    Returns
+    -------
+    QualityAssessment or None
+        None when the review has no quality data (:data:`NO_QUALITY_NOTE`).
     """
-    note = negative_note(negative)
-    rng = np.random.default_rng(_RNG_SEED)
-    percent = scores["percent"].to_numpy(dtype=float)
-    merged = None if groups is None else groups.merge(scores, on="study_id")
-    panels = [g for g in _GROUPS if merged is not None and (merged["group"] == g).any()]
-    titles = {"aim": "By aim", "modality": "By modality", "year": "By publication year"}
-    n_rows = {g: merged.loc[merged["group"] == g, "category"].nunique() for g in panels}
-    with st.MANUSCRIPT:
-        if panels:
-            height = 40 + 4.2 * max(n_rows.get("aim", 0) + 3, n_rows.get("modality", 0)
-                                    + n_rows.get("year", 0) + 3)
-            fig, _ = st.new_figure(width, min(height, 230))
-            fig.clf()
-            gs = fig.add_gridspec(3, 2, height_ratios=[1.2, 3, 2 + n_rows.get("year", 0) / 3])
-            ax_box = fig.add_subplot(gs[0, 0])
-            ax_hist = fig.add_subplot(gs[1, 0], sharex=ax_box)
-            axes = {"aim": fig.add_subplot(gs[0:2, 1]), "modality": fig.add_subplot(gs[2, 0]),
-                    "year": fig.add_subplot(gs[2, 1])}
-        else:
-            fig, (ax_box, ax_hist) = st.new_figure(width, 60, nrows=2,
-                                                 gridspec_kw={"height_ratios": [1, 3]},
-                                                 sharex=True)
-            axes = {}
-        lo = min(0.0, float(np.floor(percent.min() / 5) * 5))
-        _box_strip(ax_box, [percent], [f"all (n={len(percent)})"], rng=rng)
-        ax_box.tick_params(axis="x", labelbottom=False)
-        ax_box.set_title("All studies", loc="left")
-        bins = np.arange(lo, 105, 5)
-        ax_hist.hist(percent, bins=bins, color=_POINT_COLOUR, edgecolor="white", linewidth=0.4)
-        ax_hist.set_xlabel(_percent_label(instrument))
-        ax_hist.set_ylabel("Studies")
-        ax_hist.yaxis.get_major_locator().set_params(integer=True)
-        mean = float(np.mean(percent))
-        ax_hist.axvline(mean, color="black", linestyle="--", linewidth=0.8)
-        ax_hist.annotate(f"mean {mean:.0f} %", (mean, 1), xycoords=("data", "axes fraction"),
-                         xytext=(3, -2), textcoords="offset points", va="top", ha="left",
-                         fontsize=st.MANUSCRIPT.font_size - 0.5)
-        hi = max(100.0, float(percent.max()))
-        ax_hist.set_xlim(lo - 2, hi + 2)
-        for group, ax in axes.items():
-            if group not in panels:
-                ax.set_visible(False)
-                continue
-            sub = merged[merged["group"] == group]
-            cats = list(dict.fromkeys(sub["category"]))
-            vals = [sub.loc[sub["category"] == c, "percent"].to_numpy(float) for c in cats]
-            _box_strip(ax, vals, [f"{c} (n={len(v)})" for c, v in zip(cats, vals, strict=True)],
-                       rng=rng)
-            ax.set_xlim(lo - 2, hi + 2)
-            ax.set_xlabel(_percent_label(instrument))
-            ax.set_title(titles[group], loc="left")
-        fig.supxlabel(f"{instrument.name} percentage of the maximum {instrument.max_total}; "
-                      f"{note}.\nBoxes: median and quartiles, whiskers to 1.5 \u00d7 IQR; "
-                      "dots: studies.",
-                      fontsize=st.MANUSCRIPT.font_size - 0.5)
-        st.mark_synthetic(fig, synthetic)
-    return fig
-
-
-def plot_compliance(items: pd.DataFrame, *, instrument: Instrument = RQS,
-                    synthetic: bool = False, width: str | float = "one") -> Figure:
-    """Share of studies earning points per component, in instrument order (from
-    :func:`item_summary`); components that can lose points also show the share losing them."""
-    with st.MANUSCRIPT:
-        fig, ax = st.new_figure(width, 18 + 4.2 * len(items))
-        labels = [instrument.items[int(n) - 1].label for n in items["number"]]
-        y = np.arange(len(items))[::-1]
-        earn = items["percent_earning"].to_numpy(float)
-        neg = items["percent_negative"].to_numpy(float)
-        ax.barh(y, earn, color=st.OKABE_ITO[4], height=0.7, label="earning points")
-        can_lose = items["min_points"].to_numpy() < 0
-        if can_lose.any():
-            ax.barh(y[can_lose], -neg[can_lose], color=st.OKABE_ITO[5], height=0.7,
-                    label="losing points")
-        for yi, e, ng, lose in zip(y, earn, neg, can_lose, strict=True):
-            ax.text(e + 1.5, yi, f"{e:.0f} %", va="center", fontsize=st.MANUSCRIPT.font_size - 1)
-            if lose and ng > 0:
-                ax.text(-ng - 1.5, yi, f"{ng:.0f} %", va="center", ha="right",
-                        fontsize=st.MANUSCRIPT.font_size - 1)
-        ax.set_yticks(y, labels)
-        left = -float(neg[can_lose].max()) - 22 if can_lose.any() and neg.max() > 0 else 0
-        ax.set_xlim(left, 112)
-        ax.set_xticks([t for t in range(0, 101, 25)])
-        ax.axvline(0, color="black", linewidth=0.6)
-        ax.spines["left"].set_visible(False)
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(f"Studies (%), n = {int(items['n_studies'].iloc[0])}")
-        if can_lose.any():
-            fig.legend(loc="outside lower center", ncols=2, handlelength=1)
-        st.mark_synthetic(fig, synthetic)
-    return fig
-
-
-HEATMAP_MAX_STUDIES = 66
-"""Most study rows the heat map draws: 35 mm of labels plus 3.1 mm a row fill a 240 mm page."""
-
-
-def heatmap_skip_reason(quality: pd.DataFrame, *, rater: str = "consensus") -> str | None:
-    """Why the study x component heat map is not drawn (too many studies), else None."""
-    n = int(quality.loc[quality["rater"] == rater, "study_id"].nunique())
-    if n > HEATMAP_MAX_STUDIES:
-        return (f"{n} studies rated by {rater!r}, more than the {HEATMAP_MAX_STUDIES} rows the "
-                f"heat map holds on one journal page; no heat map. Every study's points are in "
-                f"rqs_scores, the share per component in rqs_items.")
-    return None
-
-
-def plot_heatmap(quality: pd.DataFrame, *, rater: str = "consensus", negative: Negative = "floor",
-                 instrument: Instrument = RQS, synthetic: bool = False,
-                 width: str | float = "two") -> Figure:
-    """Study x component points, studies sorted by total (highest on top).
-
-    Each cell shows the points; its colour is the points as a share of the component's
-    maximum (blue) or, for negative points, of its minimum (red), so that components of
-    different weight compare. The right-hand columns give the total and percentage. More than
-    :data:`HEATMAP_MAX_STUDIES` studies raise ValueError (:func:`heatmap_skip_reason`).
-    """
-    reason = heatmap_skip_reason(quality, rater=rater)
-    if reason:
-        raise ValueError(reason)
-    note = negative_note(negative)
-    rows = quality[quality["rater"] == rater]
-    scored = instrument.score(rows, negative=negative)
-    points = rows[list(instrument.columns)].astype(int).to_numpy()
-    order = np.lexsort((scored["study_id"].to_numpy(), -scored["total"].to_numpy()))
-    points, scored = points[order], scored.iloc[order].reset_index(drop=True)
-    maxima = np.array([i.max_points for i in instrument.items], dtype=float)
-    minima = np.array([abs(i.min_points) or 1 for i in instrument.items], dtype=float)
-    shade = np.where(points >= 0, points / maxima, points / minima)
-    n = len(points)
-    with st.MANUSCRIPT:
-        fig, ax = st.new_figure(width, min(35 + 3.1 * n, 240))
-        cmap = "RdBu"
-        image = ax.imshow(shade, cmap=cmap, norm=TwoSlopeNorm(vmin=-1, vcenter=0, vmax=1),
-                          aspect="auto", interpolation="nearest")
-        fs = st.MANUSCRIPT.font_size - (1.5 if n > 30 else 1)
-        for (r, c), v in np.ndenumerate(points):
-            ax.text(c, r, str(v), ha="center", va="center", fontsize=fs,
-                    color="white" if abs(shade[r, c]) > 0.6 else "black")
-        k = len(instrument.items)
-        for r, (t, p) in enumerate(zip(scored["total"], scored["percent"], strict=True)):
-            ax.text(k + 0.2, r, f"{t}", ha="center", va="center", fontsize=fs)
-            ax.text(k + 1.3, r, f"{p:.0f}", ha="center", va="center", fontsize=fs)
-        ax.set_xlim(-0.5, k + 1.9)
-        ax.set_xticks(list(range(k)) + [k + 0.2, k + 1.3],
-                      [i.label for i in instrument.items] + ["total", "%"],
-                      rotation=60, ha="left", va="bottom", rotation_mode="anchor")
-        ax.set_yticks(range(n), scored["study_id"], fontsize=fs)
-        ax.tick_params(length=0)
-        ax.xaxis.tick_top()
-        ax.tick_params(axis="x", labeltop=True, labelbottom=False)
-        _hide_spines(ax)
-        bar = fig.colorbar(image, ax=ax, location="bottom", shrink=0.45, aspect=30, pad=0.01)
-        bar.set_ticks([-1, 0, 1], labels=["component minimum\n(negative points)", "0 points",
-                                          "component maximum"])
-        bar.ax.tick_params(labelsize=st.MANUSCRIPT.font_size - 1)
-        ax.set_title(f"Studies sorted by {instrument.name} total ({rater}); "
-                     f"% of {instrument.max_total}, {note}", loc="left",
-                     fontsize=st.MANUSCRIPT.font_size, pad=4)
-        st.mark_synthetic(fig, synthetic)
-    return fig
-
-
-def _hide_spines(ax: Axes) -> None:
-    """Hide every spine of ``ax`` (heat maps need no frame)."""
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-
-
-def plot_score_vs_auc(scores: pd.DataFrame, representative: pd.DataFrame, *,
-                      negative: Negative = "floor", instrument: Instrument = RQS,
-                      synthetic: bool = False, width: str | float = "one") -> Figure:
-    """Percentage score against each study's representative AUC, one dot per study and aim.
-
-    ``scores`` holds one rater's ``study_id, percent`` (:func:`rater_scores`);
-    ``representative`` one AUC per study and aim, ``study_id, aim, auc``, as
-    :func:`synth.auc.representative_auc` chooses it. Spearman's rank correlation (pingouin)
-    over the dots is shown in the panel.
-    """
-    import pingouin  # imported on use: it takes seconds, and synth.schema imports this module
-
-    note = negative_note(negative)
-    reps = representative[["study_id", "aim", "auc"]].astype({"auc": float}).merge(
-        scores[["study_id", "percent"]], on="study_id")
-    with st.MANUSCRIPT:
-        fig, ax = st.new_figure(width, 72)
-        for aim in AIMS:
-            sub = reps[reps["aim"] == aim]
-            if sub.empty:
-                continue
-            ax.scatter(sub["percent"], sub["auc"], s=12, color=st.AIM_COLOURS[aim],
-                       label=f"{aim} (n={len(sub)})", edgecolors="white", linewidths=0.4)
-        if len(reps) >= 3:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                corr = pingouin.corr(reps["percent"].to_numpy(float),
-                                     reps["auc"].to_numpy(float), method="spearman")
-            rho, p = float(corr["r"].iloc[0]), float(corr["p_val"].iloc[0])
-            text = (f"Spearman \u03c1 = {rho:.2f}, p = {p:.2f}" if np.isfinite(rho)
-                    else "Spearman \u03c1 undefined (constant scores)")
-            ax.text(0.02, 0.03, text, transform=ax.transAxes, fontsize=st.MANUSCRIPT.font_size - 1)
-        ax.set_xlabel(f"{_percent_label(instrument)}\n({note})")
-        ax.set_ylabel("Representative AUC")
-        ax.set_ylim(min(0.5, float(reps["auc"].min()) - 0.02) if len(reps) else 0.5, 1.0)
-        fig.legend(loc="outside lower center", ncols=2, handlelength=1, columnspacing=1.0)
-        st.mark_synthetic(fig, synthetic)
-    return fig
-
-
-def plot_agreement(agreement: pd.DataFrame, icc: IccResult | None = None, *,
-                   instrument: Instrument = RQS, synthetic: bool = False,
-                   width: str | float = "two") -> Figure:
-    """Per component: Cohen's kappa with its CI (filled: weighted) and percentage agreement.
-
-    ``agreement`` from :func:`rater_agreement`; the ICC of totals, when given, is stated in
-    the figure.
-    """
-    with st.MANUSCRIPT:
-        fig, (ax_k, ax_p) = st.new_figure(width, 20 + 4.4 * len(agreement), ncols=2, sharey=True,
-                                       gridspec_kw={"width_ratios": [3, 2]})
-        y = np.arange(len(agreement))[::-1]
-        labels = [instrument.items[int(n) - 1].label for n in agreement["number"]]
-        kappa = agreement["kappa"].to_numpy(float)
-        low, high = agreement["ci_low"].to_numpy(float), agreement["ci_high"].to_numpy(float)
-        weighted = (agreement["weights"] == "linear").to_numpy()
-        ok = np.isfinite(kappa)
-        ax_k.hlines(y[ok], np.clip(low[ok], -1, 1), np.clip(high[ok], -1, 1),
-                    color=_BOX_COLOUR, linewidth=0.8)
-        ax_k.scatter(kappa[ok & weighted], y[ok & weighted], s=16, color=_POINT_COLOUR,
-                     zorder=3)
-        ax_k.scatter(kappa[ok & ~weighted], y[ok & ~weighted], s=16, facecolors="white",
-                     edgecolors=_POINT_COLOUR, zorder=3)
-        for yi in y[~ok]:
-            ax_k.text(0.0, yi, "undefined (no variation)", va="center",
-                      fontsize=st.MANUSCRIPT.font_size - 1, color=_BOX_COLOUR)
-        ax_k.axvline(0, color="black", linewidth=0.6)
-        ax_k.set_xlim(-1.02, 1.02)
-        ax_k.set_yticks(y, labels)
-        ax_k.set_xlabel("Cohen's kappa (95 % CI)")
-        pa = agreement["percent_agreement"].to_numpy(float)
-        ax_p.barh(y, pa, color=st.OKABE_ITO[1], height=0.7)
-        for yi, v in zip(y, pa, strict=True):
-            ax_p.text(v - 2, yi, f"{v:.0f}", va="center", ha="right",
-                      fontsize=st.MANUSCRIPT.font_size - 1.5)
-        ax_p.set_xlim(0, 100)
-        ax_p.set_xlabel("Agreement (% of studies)")
-        ax_p.tick_params(axis="y", length=0)
-        handles = [Line2D([], [], marker="o", linestyle="", color=_POINT_COLOUR, markersize=4,
-                          label="weighted (linear), ordinal component"),
-                   Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
-                          markeredgecolor=_POINT_COLOUR, markersize=4,
-                          label="unweighted, two-level component")]
-        n = int(agreement["n_studies"].iloc[0]) if len(agreement) else 0
-        who = f"Raters {' and '.join(icc.raters)}" if icc is not None else "Raters"
-        title = f"{who} before consensus, n = {n} studies"
-        if icc is not None:
-            title += f"; totals: {icc.text()}"
-        ax_k.set_title(title, loc="left", fontsize=st.MANUSCRIPT.font_size)
-        fig.legend(handles=handles, loc="outside lower center", ncols=2, handlelength=1)
-        st.mark_synthetic(fig, synthetic)
-    return fig
+    if not review.has_quality:
+        return None
+    raters = tuple(raters)  # type: ignore[assignment]
+    scores = score(review.quality, instrument=instrument, negative=negative)
+    chosen = rater_scores(scores, rater=rater)
+    groups = study_groups(review)
+    paired = paired_scores(scores, raters=raters)
+    notes = [n for n in (agreement_skip_reason(paired, raters=raters),
+                         heatmap_skip_reason(review.quality, rater=rater)) if n]
+    agreement = icc = None
+    if agreement_skip_reason(paired, raters=raters) is None:
+        agreement = rater_agreement(review.quality, raters=raters, instrument=instrument)
+        icc = icc_totals(paired)
+    return QualityAssessment(
+        instrument=instrument, rater=rater, negative=negative, raters=raters, scores=scores,
+        chosen=chosen, groups=groups, summary=rqs_summary(chosen, groups, negative=negative),
+        items=item_summary(review.quality, instrument=instrument, rater=rater),
+        heatmap=heatmap_table(review, rater=rater, negative=negative, instrument=instrument),
+        score_auc=score_vs_auc(chosen, representative), agreement=agreement, icc=icc,
+        notes=tuple(notes))

@@ -3,11 +3,14 @@
 :func:`load_review` reads everything, checks everything, and either returns a :class:`Review` or
 raises one :class:`~synth.errors.ReviewDataError` listing every problem found, one line each, as
 ``file:row:column: value — what is allowed`` with rows numbered as a spreadsheet shows them.
+
+Files are read by :mod:`synth.io` (the same reader and messages for every table, the screening
+log included); here the cells are typed and checked against :mod:`synth.schema`, PRISMA counts
+against :mod:`synth.prisma_counts`, and keys across tables.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,23 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 
-from synth.errors import Problem, ReviewDataError, did_you_mean
-from synth.prisma import (
-    LOG_FILENAME,
-    PrismaCounts,
-    parse_prisma,
-    read_prisma,
-    read_screening_log,
-    read_screening_log_sheet,
-)
+from synth.errors import HEADER_ROW, Problem, ReviewDataError, did_you_mean, sheet_row
+from synth.io import Sheet, key_value_sheet, read_csv, read_workbook, read_yaml
+from synth.prisma_counts import LOG_FILENAME, PrismaCounts, parse_prisma, parse_screening_log
 from synth.schema import AIMS, TABLES, Field, Table, pandera_schema
 
-__all__ = ["Review", "load_review"]
-
-_HEADER_ROW = 1
-"""Spreadsheet row of the header; data row ``i`` (0-based) is row ``i + 2``."""
+__all__ = ["Review", "load_review", "study_labels"]
 
 _LOG_SHEET = Path(LOG_FILENAME).stem
 """A workbook's screening-log sheet (``screening_log``), read when it has no ``prisma`` sheet."""
@@ -64,6 +57,15 @@ class Review:
     def has_prisma(self) -> bool:
         return self.prisma is not None
 
+    @property
+    def study_labels(self) -> pd.Series:
+        """Each study's label in every table and figure: first author and year (``Gu 2019``).
+
+        Studies sharing author and year get ``a``, ``b``, ... in study_id order, as reference
+        lists do. Indexed by ``study_id``.
+        """
+        return study_labels(self.studies)
+
     def summary(self) -> str:
         """A few lines saying what the review holds (for ``synth check``)."""
         per_aim = self.performance.groupby("aim", observed=True)["study_id"]
@@ -85,6 +87,24 @@ class Review:
         return "\n".join(lines)
 
 
+def study_labels(studies: pd.DataFrame) -> pd.Series:
+    """First author and year per study (``Gu 2019``; ``Gu 2019a``/``b`` when shared).
+
+    ``studies`` needs ``study_id``, ``first_author`` and ``year``; the result is indexed by
+    ``study_id``. An empty author falls back to the study_id, a missing year is left out.
+    """
+    authors = studies["first_author"].where(studies["first_author"].notna(), studies["study_id"])
+    years = studies["year"].map(lambda y: "" if pd.isna(y) else f" {int(y)}")
+    base = pd.Series((authors.astype(str) + years).to_numpy(), index=studies["study_id"])
+    order = base.index.to_series().sort_values(kind="stable")
+    labels = base.copy()
+    for _, ids in order.groupby(base.loc[order.index].to_numpy(), sort=False):
+        if len(ids) > 1:
+            for letter, sid in zip("abcdefghijklmnopqrstuvwxyz", ids.index, strict=False):
+                labels[sid] = f"{base[sid]}{letter}"
+    labels.name = "label"
+    return labels
+
 
 def _count(n: int, noun: str) -> str:
     plural = "studies" if noun == "study" else noun + "s"
@@ -99,52 +119,10 @@ def _show(value: Any) -> str:
     return repr(str(value)) if isinstance(value, str) else repr(value)
 
 
-# --- reading ---------------------------------------------------------------------------------
+# --- validation ------------------------------------------------------------------------------
 
-_PARSER_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _DECIMAL_COMMA = re.compile(r"^(-?\d+),(\d+)$")
 
-
-def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem], str]:
-    """Read a CSV as text cells; return (frame, problems, separator)."""
-    name = path.name
-    raw = path.read_bytes()
-    if not raw.strip():
-        return None, [Problem(name, None, None, "file is empty",
-                              "a header row and one row per record (see data/README.md)")], ","
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(name, line, None,
-                              f"byte 0x{raw[exc.start]:02x} is not UTF-8 text",
-                              "save the file as CSV UTF-8")], ","
-    header = text.splitlines()[0]
-    sep = ";" if header.count(";") > header.count(",") else ","
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         na_values=[""], skip_blank_lines=False)
-    except pd.errors.ParserError as exc:
-        m = _PARSER_ERROR.search(str(exc))
-        if m:
-            expected, line, saw = m.groups()
-            return None, [Problem(name, int(line), None, f"{saw} cells",
-                                  f"{expected} cells, one per header column; quote cells that "
-                                  f"contain '{sep}'")], sep
-        return None, [Problem(name, None, None, str(exc).strip(), "a well-formed CSV file")], sep
-    return df, [], sep
-
-
-def _read_workbook(path: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for a damaged or non-xlsx file
-        return {}, [Problem(path.name, None, None, f"cannot be read as a workbook ({exc})",
-                            "an .xlsx file saved by Excel or LibreOffice")]
-    return {str(k).strip(): v for k, v in sheets.items()}, []
-
-
-# --- validation ------------------------------------------------------------------------------
 
 def _coerce(series: pd.Series, f: Field, sep: str) -> tuple[pd.Series, list[int]]:
     """Convert text cells to the field's type; return (typed series, indexes that failed)."""
@@ -167,10 +145,11 @@ def _coerce(series: pd.Series, f: Field, sep: str) -> tuple[pd.Series, list[int]
     return typed, bad
 
 
-def _validate_table(df: pd.DataFrame, table: Table, label: str, sep: str
-                    ) -> tuple[pd.DataFrame | None, list[Problem]]:
+def _validate_table(sheet: Sheet, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Check a read table against its schema; return (typed frame or None, problems)."""
     problems: list[Problem] = []
-    df = df.copy()
+    label, sep = sheet.label, sheet.sep
+    df = sheet.frame.copy()
     df.columns = [str(c).strip() for c in df.columns]
     df = df.dropna(how="all")
     for col in list(df.columns):
@@ -182,19 +161,19 @@ def _validate_table(df: pd.DataFrame, table: Table, label: str, sep: str
         if col in known:
             continue
         if col.startswith("Unnamed:"):
-            problems.append(Problem(label, _HEADER_ROW, f"column {int(col.split(':')[1]) + 1}",
+            problems.append(Problem(label, HEADER_ROW, f"column {int(col.split(':')[1]) + 1}",
                                     "cells without a header", "a column name in row 1"))
             continue
         hint = did_you_mean(col, known)
         allowed = (f"not a column of {table.filename}{hint}" if hint else
                    f"not a column of {table.filename}; allowed: {', '.join(known)}")
-        problems.append(Problem(label, _HEADER_ROW, col, "unknown column", allowed))
+        problems.append(Problem(label, HEADER_ROW, col, "unknown column", allowed))
     for col in table.required_columns:
         if col not in df.columns:
-            problems.append(Problem(label, _HEADER_ROW, col, "(missing column)",
+            problems.append(Problem(label, HEADER_ROW, col, "(missing column)",
                                     f"required: {table.field(col).description}"))
     if df.empty:
-        problems.append(Problem(label, _HEADER_ROW + 1, None, "no data rows",
+        problems.append(Problem(label, sheet_row(0), None, "no data rows",
                                 f"at least one row: {table.description.lower()}"))
         return None, problems
 
@@ -209,7 +188,8 @@ def _validate_table(df: pd.DataFrame, table: Table, label: str, sep: str
             hint = ""
             if f.dtype != "str" and _DECIMAL_COMMA.match(value):
                 hint = " (use a decimal point, or save the file with ';' as separator)"
-            problems.append(Problem(label, idx + 2, col, repr(value), f.allowed_text() + hint))
+            problems.append(Problem(label, sheet_row(idx), col, repr(value),
+                                    f.allowed_text() + hint))
             reported.add((idx, col))
 
     try:
@@ -245,10 +225,11 @@ def _pandera_problems(cases: pd.DataFrame, typed: pd.DataFrame, table: Table, la
         f = table.field(col)
         value = typed.at[idx, col]
         if case.check == "not_nullable":
-            out.append(Problem(label, idx + 2, col, "(empty)", "required: " + f.allowed_text()))
+            out.append(Problem(label, sheet_row(idx), col, "(empty)",
+                               "required: " + f.allowed_text()))
             continue
         hint = did_you_mean(str(value), f.allowed) if f.allowed and isinstance(value, str) else ""
-        out.append(Problem(label, idx + 2, col, _show(value), f.allowed_text() + hint))
+        out.append(Problem(label, sheet_row(idx), col, _show(value), f.allowed_text() + hint))
     flagged = set(seen)
     for case in cases[cases["check"].isin(list(rules))].itertuples(index=False):
         idx, rule = int(case.index), rules[case.check]
@@ -256,7 +237,7 @@ def _pandera_problems(cases: pd.DataFrame, typed: pd.DataFrame, table: Table, la
             continue
         seen.add((idx, rule.column))
         values = ", ".join(f"{c}={_show(typed.at[idx, c])}" for c in rule.columns)
-        out.append(Problem(label, idx + 2, rule.column, values, rule.allowed))
+        out.append(Problem(label, sheet_row(idx), rule.column, values, rule.allowed))
     return sorted(out, key=lambda p: (p.row or 0, table.columns.index(p.column)
                                       if p.column in table.columns else 0))
 
@@ -269,75 +250,82 @@ def _check_keys(studies: pd.DataFrame | None, others: dict[str, tuple[pd.DataFra
         first_row: dict[str, int] = {}
         for i, sid in studies["study_id"].items():
             if sid in first_row:
-                problems.append(Problem(studies_label, i + 2, "study_id", repr(sid),
+                problems.append(Problem(studies_label, sheet_row(i), "study_id", repr(sid),
                                         f"a unique study_id; already used on row "
                                         f"{first_row[sid]}"))
             else:
-                first_row[sid] = i + 2
+                first_row[sid] = sheet_row(i)
     known = tuple(studies["study_id"]) if studies is not None else None
     known_set = set(known or ())
     for name, (df, label) in others.items():
         if known is not None:
             for i, sid in df["study_id"].items():
                 if sid not in known_set:
-                    problems.append(Problem(label, i + 2, "study_id", repr(sid),
+                    problems.append(Problem(label, sheet_row(i), "study_id", repr(sid),
                                             f"a study_id of {studies_label}" +
                                             did_you_mean(sid, known)))
         if name == "quality":
             seen: dict[tuple[str, str], int] = {}
             for i, sid, rater in zip(df.index, df["study_id"], df["rater"], strict=True):
                 if (sid, rater) in seen:
-                    problems.append(Problem(label, i + 2, "rater", repr(rater),
+                    problems.append(Problem(label, sheet_row(i), "rater", repr(rater),
                                             f"one row per study and rater; {sid!r} rated by "
                                             f"{rater!r} already on row {seen[(sid, rater)]}"))
                 else:
-                    seen[(sid, rater)] = i + 2
+                    seen[(sid, rater)] = sheet_row(i)
     return problems
 
 
-# --- entry point -----------------------------------------------------------------------------
+# --- files other than tables ----------------------------------------------------------------
+
+_META_KEYS = ("title", "synthetic", "description")
+
 
 def _read_meta(folder: Path) -> tuple[dict[str, Any], list[Problem]]:
+    """``review.yaml``: title, synthetic flag and description, each optional (so is the file)."""
     path = folder / "review.yaml"
     if not path.exists():
         return {}, []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return {}, [Problem("review.yaml", None, None, f"cannot be read ({exc})",
-                            "UTF-8 YAML with title, synthetic, description")]
-    allowed = ("title", "synthetic", "description")
-    problems = [Problem("review.yaml", None, str(k), "unknown key",
-                        "allowed: " + ", ".join(allowed) + did_you_mean(str(k), allowed))
-                for k in (data if isinstance(data, dict) else {}) if k not in allowed]
+    doc = read_yaml(path, content="title, synthetic, description", allow_empty=True)
+    if doc.problems:
+        return {}, list(doc.problems)
+    data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
-        return {}, [Problem("review.yaml", None, None, repr(data), "a mapping of keys")]
+        return {}, [Problem(doc.label, None, None, repr(data), "a mapping of keys: "
+                            + ", ".join(_META_KEYS))]
+    problems = [Problem(doc.label, doc.lines.get((str(k),)), str(k), "unknown key",
+                        "allowed: " + ", ".join(_META_KEYS) + did_you_mean(str(k), _META_KEYS))
+                for k in data if k not in _META_KEYS]
     if not isinstance(data.get("synthetic", False), bool):
-        problems.append(Problem("review.yaml", None, "synthetic", repr(data["synthetic"]),
-                                "true or false"))
+        problems.append(Problem(doc.label, doc.lines.get(("synthetic",)), "synthetic",
+                                repr(data["synthetic"]), "true or false"))
     return data, problems
 
 
-def _workbook_prisma(df: pd.DataFrame, label: str
-                     ) -> tuple[PrismaCounts | None, list[Problem]]:
-    """A ``prisma`` sheet: columns ``key`` and ``value``, dotted keys (``databases.PubMed``)."""
-    df = df.dropna(how="all")
-    if list(df.columns[:2]) != ["key", "value"]:
-        return None, [Problem(label, _HEADER_ROW, None, f"columns {list(df.columns)}",
-                              "two columns: key, value")]
-    data: dict[str, Any] = {}
-    lines: dict[tuple[str, ...], int] = {}
-    for i, key, value in df[["key", "value"]].itertuples():
-        path = tuple(str(key).strip().split("."))
-        node = data
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        text = None if pd.isna(value) else str(value).strip()
-        node[path[-1]] = int(float(text)) if text and re.fullmatch(r"\d+(\.0+)?", text) else text
-        for n in range(1, len(path) + 1):
-            lines.setdefault(path[:n], i + 2)
-    return parse_prisma(data, file=label, lines=lines)
+def _read_prisma(path: Path) -> tuple[PrismaCounts | None, list[Problem]]:
+    """``prisma.yaml``, read and validated (problems carry the line of each key)."""
+    doc = read_yaml(path, content="PRISMA counts")
+    if doc.problems:
+        return None, list(doc.problems)
+    return parse_prisma(doc.data, file=doc.label, lines=doc.lines)
 
+
+def _read_log(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem]]:
+    """A screening log (CSV file or workbook sheet): the PRISMA counts derived from it."""
+    if sheet.frame is None:
+        return None, list(sheet.problems)
+    return parse_screening_log(sheet.frame, file=sheet.label)
+
+
+def _read_prisma_sheet(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem]]:
+    """A workbook's ``prisma`` sheet (columns key, value), validated like ``prisma.yaml``."""
+    doc = key_value_sheet(sheet)
+    if doc.problems:
+        return None, list(doc.problems)
+    return parse_prisma(doc.data, file=doc.label, lines=doc.lines)
+
+
+# --- entry point -----------------------------------------------------------------------------
 
 def load_review(path: str | Path) -> Review:
     """Read and validate a review folder, or one ``.xlsx`` workbook.
@@ -355,7 +343,7 @@ def load_review(path: str | Path) -> Review:
     Review
         ``studies``, ``performance`` and ``quality`` as typed DataFrames with every column of
         the data dictionary (absent optional columns filled with missing values), rows in file
-        order; ``prisma`` as :class:`~synth.prisma.PrismaCounts`.
+        order; ``prisma`` as :class:`~synth.prisma_counts.PrismaCounts`.
 
     Raises
     ------
@@ -384,53 +372,49 @@ def load_review(path: str | Path) -> Review:
     prisma: PrismaCounts | None = None
 
     if workbook is not None:
-        sheets, wb_problems = _read_workbook(workbook)
-        problems += wb_problems
+        book = read_workbook(workbook)
+        problems += book.problems
         for table in TABLES:
-            label = f"{workbook.name}[{table.name}]"
-            labels[table.name] = label
-            if table.name not in sheets:
-                if not table.optional and not wb_problems:
-                    found = ", ".join(sheets) or "none"
+            labels[table.name] = f"{workbook.name}[{table.name}]"
+            if table.name not in book.sheets:
+                if not table.optional and not book.problems:
+                    found = ", ".join(book.sheets) or "none"
                     problems.append(Problem(workbook.name, None, None,
                                             f"no sheet '{table.name}' (sheets: {found})",
                                             "sheets studies, performance, optional quality "
                                             "and prisma (or screening_log)"
-                                            + did_you_mean(table.name, tuple(sheets))))
+                                            + did_you_mean(table.name, tuple(book.sheets))))
                 frames[table.name] = None
                 continue
-            frames[table.name], p = _validate_table(sheets[table.name], table, label, ",")
+            frames[table.name], p = _validate_table(book.sheets[table.name], table)
             problems += p
-        if "prisma" in sheets:
-            prisma, p = _workbook_prisma(sheets["prisma"], f"{workbook.name}[prisma]")
+        if "prisma" in book.sheets:
+            prisma, p = _read_prisma_sheet(book.sheets["prisma"])
             problems += p
-        elif _LOG_SHEET in sheets:
-            prisma, p = read_screening_log_sheet(sheets[_LOG_SHEET],
-                                                 f"{workbook.name}[{_LOG_SHEET}]")
+        elif _LOG_SHEET in book.sheets:
+            prisma, p = _read_log(book.sheets[_LOG_SHEET])
             problems += p
     else:
         for table in TABLES:
             file = folder / table.filename
             labels[table.name] = table.filename
+            frames[table.name] = None
             if not file.exists():
-                frames[table.name] = None
                 if not table.optional:
                     problems.append(Problem(table.filename, None, None, "file missing",
                                             f"{table.filename} in {folder}: "
                                             f"{table.description.lower()}"))
                 continue
-            raw, p, sep = _read_csv(file)
-            problems += p
-            if raw is not None:
-                frames[table.name], p = _validate_table(raw, table, table.filename, sep)
+            sheet = read_csv(file)
+            problems += sheet.problems
+            if sheet.frame is not None:
+                frames[table.name], p = _validate_table(sheet, table)
                 problems += p
-            else:
-                frames[table.name] = None
     if prisma is None and (folder / "prisma.yaml").exists():
-        prisma, p = read_prisma(folder / "prisma.yaml")
+        prisma, p = _read_prisma(folder / "prisma.yaml")
         problems += p
     elif prisma is None and (folder / LOG_FILENAME).exists():
-        prisma, p = read_screening_log(folder / LOG_FILENAME)
+        prisma, p = _read_log(read_csv(folder / LOG_FILENAME))
         problems += p
 
     others = {name: (frames[name], labels[name]) for name in ("performance", "quality")

@@ -1,0 +1,311 @@
+"""One manuscript figure style: journal widths, a colour-blind-safe palette, fonts, AUC axes.
+
+:class:`FigureStyle` is a value that also works as a context manager (like seaborn's
+``plotting_context``); importing synth changes no global matplotlib setting.
+
+A colour means one thing in every figure: each aim has its colour (:data:`AIM_COLOURS`), each
+validation cohort another (:data:`COHORT_COLOURS`), and no aim colour is a cohort colour. Marks
+that encode no category are :data:`NEUTRAL`; reference lines are :data:`REFERENCE` and dashed.
+Plot modules take every colour from here (a test checks that they hold no colour literals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from synth.schema import AIMS, COHORTS
+
+__all__ = [
+    "MM_PER_INCH",
+    "ONE_COLUMN_MM",
+    "TWO_COLUMN_MM",
+    "OKABE_ITO",
+    "AIM_COLOURS",
+    "COHORT_COLOURS",
+    "COHORT_MARKERS",
+    "POOLED_MARKER",
+    "NEUTRAL",
+    "BACKGROUND",
+    "REFERENCE",
+    "LIGHT",
+    "GRID",
+    "WARNING",
+    "NOT_POOLED",
+    "NO_AUC",
+    "POINTS_LOST",
+    "AGREEMENT",
+    "PRISMA_FILLS",
+    "AUC_TICKS",
+    "AUC_LOGIT_TICKS",
+    "CHANCE_AUC",
+    "sans_family",
+    "aim_colours",
+    "auc_axis",
+    "reference_line",
+    "SYNTHETIC_LABEL",
+    "PRINT_DPI",
+    "HIGH_DPI",
+    "FigureStyle",
+    "MANUSCRIPT",
+    "new_figure",
+    "mark_synthetic",
+]
+
+MM_PER_INCH = 25.4
+ONE_COLUMN_MM = 85.0
+"""Width of a one-column figure (European Radiology and most journals: 80-90 mm)."""
+TWO_COLUMN_MM = 170.0
+"""Width of a two-column (full-page-width) figure."""
+
+OKABE_ITO: tuple[str, ...] = (
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+"""Okabe & Ito (2008) palette, distinguishable with the common colour-vision deficiencies."""
+
+_AIM_PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
+"""Okabe-Ito blue, orange, bluish green, reddish purple: the aims, in their display order."""
+
+AIM_COLOURS: dict[str, str] = dict(zip(AIMS, _AIM_PALETTE, strict=True))
+"""One colour per aim; never used for anything else."""
+
+COHORT_COLOURS: dict[str, str] = dict(zip(COHORTS, ("#999999", "#56B4E9", "#D55E00"),
+                                          strict=True))
+"""One colour per validation cohort (grey, sky blue, vermillion); never used for aims."""
+
+COHORT_MARKERS: dict[str, str] = dict(zip(COHORTS, ("o", "s", "^"), strict=True))
+"""One marker per validation cohort (circle, square, triangle); the diamond is kept for pooled
+estimates, as forest plots draw them."""
+POOLED_MARKER = "D"
+"""The marker of a pooled estimate (a diamond), never a study's."""
+
+NEUTRAL = "#000000"
+"""Marks that encode no category: a study's score, a kappa, a histogram bar."""
+BACKGROUND = "#FFFFFF"
+"""The page: gaps between stacked bars, edges separating marks, hollow markers' fill, text on
+dark cells."""
+REFERENCE = "#555555"
+"""Reference lines (AUC 0.5, no effect, pooled estimate), always dashed or dotted."""
+LIGHT = "#D9D9D9"
+"""Backgrounds of no meaning: bands, separators, empty cells' edges."""
+GRID = "#EEEEEE"
+"""Grid lines."""
+WARNING = "#B00000"
+"""Text that warns (synthetic data, counts that do not add up, too few studies)."""
+NOT_POOLED = "#666666"
+"""A study shown but not pooled (no variance): drawn hollow, never in a cohort colour."""
+NO_AUC = "#BBBBBB"
+"""Studies without an AUC (the overview's stacked bars)."""
+POINTS_LOST = "#F0E442"
+"""Quality points lost (negative RQS items): Okabe-Ito yellow, used for nothing else."""
+AGREEMENT = "#7F7F7F"
+"""Percentage agreement bars beside kappas."""
+PRISMA_FILLS: dict[str, str] = {"main": "#FCE3B0", "other": "#DDDDDD", "previous": "#DDDDDD",
+                                "phase": "#CDE6F5", "edge": "#333333"}
+"""The PRISMA 2020 template's header, phase-label and edge colours."""
+
+CHANCE_AUC = 0.5
+"""The AUC of a model no better than chance: a reference line wherever AUC is an axis."""
+AUC_TICKS: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
+"""Ticks of every linear AUC axis (those within its limits)."""
+AUC_LOGIT_TICKS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995)
+"""Ticks (as AUCs) of every logit-AUC axis."""
+
+
+def aim_colours(aims: Iterable[str]) -> dict[str, str]:
+    """Colours of ``aims``, from :data:`AIM_COLOURS`; an unknown aim raises a ValueError."""
+    out = {}
+    for aim in aims:
+        if aim not in AIM_COLOURS:
+            raise ValueError(f"aim={aim!r} has no colour; known aims: {', '.join(AIM_COLOURS)}")
+        out[aim] = AIM_COLOURS[aim]
+    return out
+
+SYNTHETIC_LABEL = "Synthetic demonstration data"
+
+PRINT_DPI = 300
+"""Resolution of raster figures (PNG, TIFF) for print: what most journals ask for."""
+HIGH_DPI = 600
+"""Resolution on request (line art, journals such as European Radiology for TIFF)."""
+
+Width = Literal["one", "two"] | float
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    """Fonts, lines and output settings for manuscript figures.
+
+    Use as a context manager (``with MANUSCRIPT: ...``) or pass to :func:`new_figure`.
+    """
+
+    font_size: float = 7.0
+    title_size: float = 8.0
+    line_width: float = 0.8
+    dpi: int = PRINT_DPI
+    font_family: tuple[str, ...] | None = None
+    """Sans-serif families in order of preference; None: :func:`sans_family`."""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def rc(self) -> dict[str, object]:
+        """The matplotlib rcParams this style sets."""
+        return {
+            "font.family": "sans-serif",
+            "font.sans-serif": list(self.font_family or (sans_family(),)),
+            "font.size": self.font_size,
+            "axes.titlesize": self.title_size,
+            "axes.labelsize": self.font_size,
+            "xtick.labelsize": self.font_size - 0.5,
+            "ytick.labelsize": self.font_size - 0.5,
+            "legend.fontsize": self.font_size - 0.5,
+            "legend.frameon": False,
+            "axes.linewidth": self.line_width,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "lines.linewidth": self.line_width * 1.5,
+            "xtick.major.width": self.line_width,
+            "ytick.major.width": self.line_width,
+            "savefig.dpi": self.dpi,
+            "figure.dpi": 150,
+            "pdf.fonttype": 42,
+            "ps.fonttype": 42,
+            "svg.fonttype": "none",
+            **self.extra,
+        }
+
+    def __enter__(self) -> FigureStyle:
+        stack = ExitStack()
+        stack.enter_context(mpl.rc_context(self.rc()))
+        _ACTIVE.append(stack)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        interactive = mpl.is_interactive()
+        _ACTIVE.pop().close()
+        # rc_context restores every rcParam, also the interactive mode that IPython's inline
+        # backend switches on when the block makes the session's first figure; keep it, or
+        # later cells' figures are not shown inline.
+        mpl.interactive(interactive)
+
+
+_METRIC_COMPATIBLE = ("Liberation Sans", "Arimo", "Arial", "Helvetica")
+"""Fonts with Arial/Helvetica metrics, which journals ask for, in order of preference."""
+
+
+@lru_cache(maxsize=1)
+def sans_family() -> str:
+    """The figures' font: an Arial/Helvetica-metric font when installed, else DejaVu Sans.
+
+    Liberation Sans (Debian's ``fonts-liberation``) is registered from the system's font
+    folders when matplotlib's font cache predates its installation.
+    """
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for name in _METRIC_COMPATIBLE:
+        if name in names:
+            return name
+    for path in font_manager.findSystemFonts(fontext="ttf"):
+        if "LiberationSans-" in path.rsplit("/", 1)[-1]:
+            font_manager.fontManager.addfont(path)
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return "Liberation Sans" if "Liberation Sans" in names else "DejaVu Sans"
+
+
+_ACTIVE: list[ExitStack] = []
+"""Open ``with style:`` blocks, innermost last (the style value itself stays immutable)."""
+
+
+MANUSCRIPT = FigureStyle()
+
+
+def _width_inches(width: Width) -> float:
+    mm = {"one": ONE_COLUMN_MM, "two": TWO_COLUMN_MM}.get(width, width)  # type: ignore[arg-type]
+    if not isinstance(mm, int | float) or mm <= 0:
+        raise ValueError(f"width={width!r}: use 'one', 'two' or a width in millimetres")
+    return float(mm) / MM_PER_INCH
+
+
+def new_figure(width: Width = "one", height_mm: float = 60.0, *, nrows: int = 1,
+               ncols: int = 1, style: FigureStyle = MANUSCRIPT, **subplot_kw: object
+               ) -> tuple[Figure, object]:
+    """A figure of a journal width (``'one'``, ``'two'`` or millimetres) with the style applied.
+
+    Plotting functions call it inside ``with style:`` so that every artist they draw takes the
+    style; no global setting is changed.
+    """
+    with mpl.rc_context(style.rc()):
+        fig, ax = plt.subplots(nrows, ncols, figsize=(_width_inches(width),
+                                                      height_mm / MM_PER_INCH),
+                               layout="constrained", **subplot_kw)
+        interactive = mpl.is_interactive()
+    mpl.interactive(interactive)  # as in FigureStyle.__exit__
+    return fig, ax
+
+
+def reference_line(ax: Axes, value: float, *, axis: str = "x", label: str | None = None,
+                   **kw: object) -> None:
+    """A dashed :data:`REFERENCE` line at ``value`` across ``ax`` (``axis``: the value's axis)."""
+    style = {"color": REFERENCE, "lw": MANUSCRIPT.line_width * 0.75, "ls": "--", "zorder": 0,
+             "label": label, **kw}
+    (ax.axvline if axis == "x" else ax.axhline)(value, **style)
+
+
+def auc_axis(ax: Axes, *, axis: str = "x", scale: str = "linear", low: float | None = None,
+             label: str = "AUC", chance: bool = True) -> None:
+    """Make ``axis`` of ``ax`` an AUC axis: the same ticks everywhere and a line at AUC 0.5.
+
+    ``scale="logit"`` is for axes drawn in logit(AUC): ticks at :data:`AUC_LOGIT_TICKS`,
+    labelled as AUCs. The chance line is dashed :data:`REFERENCE` and labelled ``AUC 0.5``
+    (for the legend) unless ``chance`` is False.
+    """
+    import numpy as np
+
+    if scale == "logit":
+        ticks = np.log(np.array(AUC_LOGIT_TICKS) / (1 - np.array(AUC_LOGIT_TICKS)))
+        labels = [f"{t:g}" for t in AUC_LOGIT_TICKS]
+        chance_at = 0.0
+    else:
+        ticks = np.array(AUC_TICKS)
+        labels = [f"{t:.1f}" for t in AUC_TICKS]
+        chance_at = CHANCE_AUC
+    lim = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    lo = min(lim[0], chance_at) if low is None else low
+    hi = lim[1]
+    if scale != "logit":
+        lo, hi = np.floor(round(lo * 10, 6)) / 10, 1.0
+    keep = (ticks >= lo - 1e-9) & (ticks <= hi + 1e-9)
+    if axis == "x":
+        ax.set_xticks(ticks[keep], [lab for lab, k in zip(labels, keep, strict=True) if k])
+        ax.set_xlim(lo, hi)
+        ax.set_xlabel(label)
+    else:
+        ax.set_yticks(ticks[keep], [lab for lab, k in zip(labels, keep, strict=True) if k])
+        ax.set_ylim(lo, hi)
+        ax.set_ylabel(label)
+    if chance:
+        reference_line(ax, chance_at, axis=axis, label="AUC 0.5 (chance)")
+
+
+def mark_synthetic(fig: Figure, synthetic: bool = True) -> Figure:
+    """Label a figure made from synthetic data, so it is never mistaken for real evidence.
+
+    The label is the figure's suptitle (top right), for which constrained layout reserves room.
+    """
+    if synthetic:
+        fig.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", fontsize=MANUSCRIPT.font_size - 0.5,
+                     color=WARNING, style="italic")
+    return fig

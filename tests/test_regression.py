@@ -1,0 +1,161 @@
+"""Tests for synth.regression: meta-regression and Egger's test per aim, and their loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DEMO, metafor_ref
+from test_auc import METAFOR_ATOL, _review, _row, bcg_frame
+
+import synth
+from synth import auc, quality, regression
+from synth.schema import AIMS
+
+HAND_RTOL = 1e-9
+"""Covariance by hand: the same (X'WX)^-1 in a different order, only rounding differs."""
+
+
+@pytest.fixture(scope="module")
+def demo() -> synth.Review:
+    return synth.load_review(DEMO)
+
+
+@pytest.fixture(scope="module")
+def bcg_table() -> pd.DataFrame:
+    return bcg_frame()
+
+
+def test_meta_regression_matches_metafor(bcg_table, reference) -> None:
+    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="year")
+    expected = metafor_ref(reference, "metareg_ablat", "REML", "z")
+    assert fit.result is not None and fit.reason == ""
+    assert fit.result.coef[0] == pytest.approx(expected["intercept"], abs=METAFOR_ATOL)
+    assert fit.result.coef[1] == pytest.approx(expected["slope"], abs=METAFOR_ATOL)
+    table = regression.meta_regression_table([fit])
+    assert table["term"].tolist() == ["intercept", "year"]
+    assert fit.data["weight"].sum() == pytest.approx(100)
+
+
+def test_egger_matches_metafor(bcg_table, reference) -> None:
+    test = regression.small_study_test(bcg_table, aim="grade")
+    expected = metafor_ref(reference, "regtest", "REML", "z")
+    assert test.egger is not None
+    assert test.egger.z == pytest.approx(expected["z"], abs=METAFOR_ATOL)
+    assert test.egger.pvalue == pytest.approx(expected["pvalue"], abs=METAFOR_ATOL)
+    assert test.summary_frame().loc[0, "note"] == ""
+
+
+def test_analyses_say_why_they_cannot_run(bcg_table) -> None:
+    few = bcg_table.iloc[:2]
+    fit = regression.fit_meta_regression(few, aim="grade", moderator="year")
+    assert fit.result is None and "too few studies" in fit.reason
+    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="cohort")
+    assert fit.result is None and "cohort type is the same for all 13" in fit.reason
+    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="rqs", rqs=None)
+    assert fit.result is None and "no quality data" in fit.reason
+    assert regression.meta_regression_table([fit]).loc[0, "note"] == fit.reason
+    test = regression.small_study_test(few, aim="grade")
+    assert test.egger is None and "k ≥ 3" in test.reason
+    assert test.summary_frame().loc[0, "note"] == test.reason
+
+
+def test_rqs_meta_regression_on_demo(demo) -> None:
+    table = auc.study_variances(auc.representative_auc(demo))
+    consensus = quality.rater_scores(quality.score(demo.quality))
+    rqs = consensus.set_index("study_id")["percent"]
+    fit = regression.fit_meta_regression(table, aim="grade", moderator="rqs", rqs=rqs)
+    assert fit.result is not None
+    assert fit.k == int(table.loc[table["aim"] == "grade", "poolable"].sum())
+    assert fit.data["x"].between(0, 100).all()
+    assert fit.data.set_index("study_id")["x"].to_dict() == rqs[fit.data["study_id"]].to_dict()
+
+
+def test_fit_carries_the_covariance_of_its_band(bcg_table) -> None:
+    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="year")
+    assert fit.cov_intercept_slope == fit.result.cov[0][1]
+    # the fitted covariance: (X'WX)^-1 with random-effects weights, metafor's vcov
+    w = 1 / (fit.data["var_logit"].to_numpy() + fit.result.tau2)
+    design = np.column_stack([np.ones(len(w)), fit.data["x"].to_numpy(dtype=float)])
+    expected = np.linalg.inv(design.T @ (design * w[:, None]))
+    assert fit.cov_intercept_slope == pytest.approx(expected[0, 1], rel=HAND_RTOL)
+    table = regression.meta_regression_table([fit])
+    assert (table["cov_intercept_slope"] == fit.cov_intercept_slope).all()
+    # the band a figure draws is intercept + slope x ± z sqrt(var0 + x² var1 + 2x cov01)
+    line = fit.fitted(points=5)
+    x = line["x"].to_numpy()
+    se0, se1 = fit.result.se
+    band = 1.959963984540054 * np.sqrt(se0**2 + x**2 * se1**2 + 2 * x * expected[0, 1])
+    centre = fit.result.coef[0] + fit.result.coef[1] * x
+    assert line["estimate"].to_numpy() == pytest.approx(centre, rel=HAND_RTOL)
+    assert (line["ci_high"] - line["estimate"]).to_numpy() == pytest.approx(band, rel=1e-7)
+    assert x[[0, -1]].tolist() == [fit.data["x"].min(), fit.data["x"].max()]
+
+
+def test_no_fit_has_no_covariance(bcg_table) -> None:
+    fit = regression.fit_meta_regression(bcg_table.iloc[:2], aim="grade", moderator="year")
+    assert np.isnan(fit.cov_intercept_slope)
+    assert np.isnan(regression.meta_regression_table([fit]).loc[0, "cov_intercept_slope"])
+    assert fit.fitted().empty
+
+
+def test_cohort_fit_gives_one_fitted_mean_per_cohort() -> None:
+    rows = [_row(f"s{i}", cohort, "radiomics", value, auc_se=0.05)
+            for i, (cohort, value) in enumerate([
+                ("training", 0.90), ("training", 0.86), ("internal validation", 0.80),
+                ("internal validation", 0.84), ("external validation", 0.75),
+                ("external validation", 0.78)])]
+    table = auc.study_variances(auc.representative_auc(_review(rows)))
+    fit = regression.fit_meta_regression(table, aim="grade", moderator="cohort")
+    means = fit.fitted()
+    assert means["x"].tolist() == ["training", "internal validation", "external validation"]
+    coef = fit.result.coef
+    assert means["estimate"].tolist() == pytest.approx([coef[0], coef[0] + coef[1],
+                                                        coef[0] + coef[2]])
+    assert (means["ci_low"] < means["estimate"]).all()
+
+
+def test_meta_regressions_fit_every_moderator_for_every_aim_with_studies(demo) -> None:
+    table = auc.study_variances(auc.representative_auc(demo))
+    rqs = quality.rater_scores(quality.score(demo.quality)).set_index("study_id")["percent"]
+    fits = regression.meta_regressions(table, aims=AIMS, moderators=["year", "rqs"], rqs=rqs)
+    with_studies = [a for a in AIMS if (table["aim"] == a).any()]
+    assert list(fits) == ["year", "rqs"]
+    for moderator, panel in fits.items():
+        assert [f.aim for f in panel] == with_studies
+        assert {f.moderator for f in panel} == {moderator}
+        for f in panel:
+            one = regression.fit_meta_regression(table, aim=f.aim, moderator=moderator, rqs=rqs)
+            assert f.reason == one.reason
+            assert (f.result is None) == (one.result is None)
+            if f.result is not None:
+                assert f.result.coef == one.result.coef
+    stacked = regression.meta_regression_table(fits)
+    assert stacked.equals(regression.meta_regression_table(fits["year"] + fits["rqs"]))
+    assert regression.meta_regressions(table, aims=["response"], moderators=["year"])[
+        "year"][0].aim == "response"
+    with pytest.raises(ValueError, match="moderators='age' is not allowed"):
+        regression.meta_regressions(table, moderators=["age"])
+    empty = regression.meta_regression_table({"year": []})
+    assert empty.empty and "cov_intercept_slope" in empty.columns
+
+
+def test_small_study_tests_run_every_aim_with_studies(demo) -> None:
+    table = auc.study_variances(auc.representative_auc(demo))
+    tests = regression.small_study_tests(table, aims=list(reversed(AIMS)))
+    assert [t.aim for t in tests] == [a for a in AIMS if (table["aim"] == a).any()]
+    for t in tests:
+        one = regression.small_study_test(table, aim=t.aim)
+        assert t.reason == one.reason and t.k == one.k
+        assert (t.egger is None) == (one.egger is None)
+    assert regression.egger_table(tests)["aim"].tolist() == [t.aim for t in tests]
+    assert regression.egger_table([]).empty
+    without = table[table["aim"] != "grade"]
+    assert "grade" not in [t.aim for t in regression.small_study_tests(without)]
+
+
+def test_funnel_limits_are_the_pseudo_95_percent_limits(bcg_table) -> None:
+    test = regression.small_study_test(bcg_table, aim="grade")
+    low, high = test.funnel_limits([0.0, 0.5])
+    assert low.tolist() == pytest.approx([test.centre, test.centre - 1.959963984540054 * 0.5])
+    assert high.tolist() == pytest.approx([test.centre, test.centre + 1.959963984540054 * 0.5])
