@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from scipy.stats import norm
 
 SEED = 2022
 N_STUDIES = 45
@@ -171,6 +172,48 @@ def _performance(rng: np.random.Generator, studies: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+DTA_SEED = SEED + 15  # a separate stream: adding 2x2 tables leaves every other draw unchanged
+DTA_SHARE = 0.7  # share of radiomics rows that also report a 2x2 table
+DTA_AIMS = ("grade", "differential diagnosis")
+
+
+def _two_by_two(rng: np.random.Generator, performance: pd.DataFrame) -> pd.DataFrame:
+    """Add 2x2 tables to radiomics rows, consistent with each row's AUC under a binormal model.
+
+    With equal variances, AUC = Phi(d / sqrt(2)); the threshold is drawn around d / 2 (Youden's
+    point), so sensitivity and specificity are plausible for the AUC. Most rows report the four
+    cells; about one in four reports sensitivity and specificity (two decimals) with positives
+    and negatives instead, from which synth reconstructs the cells.
+    """
+    out = performance.copy()
+    for col in ("tp", "fp", "fn", "tn"):
+        out[col] = pd.array([None] * len(out), dtype="Int64")
+    out["sensitivity"] = np.nan
+    out["specificity"] = np.nan
+    out["threshold"] = None
+    for i, row in out.iterrows():
+        if row["model"] != "radiomics" or row["aim"] not in DTA_AIMS or rng.random() > DTA_SHARE:
+            continue
+        d = np.sqrt(2) * norm.ppf(row["auc"])
+        cut = d / 2 + float(rng.normal(0, 0.35))
+        sens, spec = 1 - norm.cdf(cut - d), norm.cdf(cut)
+        n = int(row["n"])
+        pos = int(row["positives"]) if pd.notna(row["positives"]) else max(
+            3, int(round(n * float(rng.uniform(0.3, 0.6)))))
+        neg = n - pos
+        tp = int(rng.binomial(pos, sens))
+        tn = int(rng.binomial(neg, spec))
+        out.at[i, "threshold"] = "Youden" if rng.random() < 0.6 else "0.5"
+        if pd.notna(row["positives"]) and rng.random() < 0.25:
+            out.at[i, "sensitivity"] = round(tp / pos, 2)
+            out.at[i, "specificity"] = round(tn / neg, 2)
+            continue
+        out.loc[i, ["tp", "fn", "fp", "tn"]] = [tp, pos - tp, neg - tn, tn]
+    new = ["tp", "fp", "fn", "tn", "sensitivity", "specificity", "threshold"]
+    cols = [c for c in performance.columns if c not in ("source", "notes")]
+    return out[cols + new + ["source", "notes"]]
+
+
 def _rqs_consensus(rng: np.random.Generator, studies: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for s in studies.itertuples():
@@ -255,6 +298,10 @@ reports, so that the pipeline can be shown to reproduce the published summary nu
 - representative AUC per study (external > internal > training validation; radiomics model):
   grade 0.74–0.96, differential diagnosis 0.80–0.99, one outcome (recurrence) study at 0.77,
   and a few response studies (the published abstract gives no response range);
+- 2x2 tables (seed {DTA_SEED}, a separate stream, so the AUCs above are unchanged) on about
+  70 % of the radiomics rows of the grade and differential-diagnosis studies, consistent with
+  each row's AUC (binormal model, threshold near Youden's point); about a quarter of them
+  report sensitivity and specificity with positives and negatives instead of the cells;
 - RQS: three rows per study (raters A and B, and the consensus), components from their allowed
   sets; the consensus mean percentage (negative totals floored at 0 %) rounds to 18 %.
 
@@ -271,6 +318,7 @@ def main(out_dir: str | Path = "data/demo") -> Path:
     studies = _studies(rng)
     performance = _performance(rng, studies)
     quality = _quality(rng, studies)
+    performance = _two_by_two(np.random.default_rng(DTA_SEED), performance)
     studies = studies.drop(columns="_aim")
     for col in ("pmid", "n_patients"):
         studies[col] = studies[col].astype("Int64")

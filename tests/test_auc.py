@@ -30,7 +30,8 @@ HAND_RTOL = 1e-6
 # Small hand-made reviews
 # ---------------------------------------------------------------------------------------------
 
-_PERF_COLUMNS = ["study_id", "aim", "target", "model", "model_name", "cohort", "auc", "ci_low",
+_PERF_COLUMNS = ["study_id", "aim", "target", "model", "model_name", "primary", "cohort", "auc",
+                 "ci_low",
                  "ci_high", "auc_se", "n", "positives", "negatives", "source", "notes"]
 
 
@@ -337,7 +338,7 @@ def test_pooled_table_lists_every_aim_and_method(bcg_table) -> None:
     table = auc.pooled_table(bcg_table)
     assert list(zip(table["aim"], table["method"], strict=True)) == [
         (a, m) for a in AIMS for m in ("REML", "DL", "PM")]
-    assert table.loc[table["aim"] == "response", "note"].eq("no studies").all()
+    assert table.loc[table["aim"] == "response", "note"].eq("no pooled estimate: no studies").all()
     assert table.loc[table["aim"] == "response", "auc_pooled"].isna().all()
     for col in ("aim", "method", "k", "estimate_logit", "se_logit", "tau2", "i2",
                 "auc_pooled", "ci_low", "ci_high", "pi_low", "pi_high"):
@@ -359,7 +360,8 @@ def test_fewer_than_two_poolable_gives_no_estimate_with_reason() -> None:
     assert poolings["response"].reason == "no studies"
     outcome = poolings["outcome"]
     assert outcome.result is not None and outcome.k_pooled == 2 and outcome.k_shown == 3
-    assert outcome.pooled_frame().loc[0, "note"] == "1 of 3 studies not pooled (no variance)"
+    note = outcome.pooled_frame().loc[0, "note"]
+    assert note.startswith("1 of 3 studies not pooled (no variance")
     studies = auc.studies_table(poolings).set_index("study_id")
     assert not studies.loc["a", "pooled"] and studies.loc["a", "poolable"]
     assert studies.loc["a", "not_pooled_reason"] == "no pooled estimate for this aim"
@@ -474,3 +476,113 @@ def test_notebook_runs_on_gepnet_public_and_says_what_is_missing(notebook_run: P
                 "auc_meta_regression_rqs.png").exists()
     notebook = (res / "notebooks" / "03_auc_by_aim.ipynb").read_text(encoding="utf-8")
     assert "no pooled estimate" in notebook
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 17: the primary model, rows without an AUC, pooled-table provenance, guards and options
+# ---------------------------------------------------------------------------------------------
+
+
+def test_primary_row_is_preferred_over_the_tie_rule() -> None:
+    rv = _review([
+        _row("s", "external validation", "deep learning", 0.48),
+        _row("s", "external validation", "deep learning", 0.77, primary="yes"),
+        _row("s", "external validation", "deep learning", 0.64),
+        _row("s", "internal validation", "deep learning", 0.80, primary="yes"),
+    ])
+    rep = auc.representative_auc(rv).iloc[0]
+    assert rep["auc"] == 0.77 and bool(rep["primary"])
+    assert rep["selection"].startswith("primary model; external validation")
+    without = rv.performance.drop(columns="primary")
+    plain = auc.select_representative(without, rv.studies).iloc[0]
+    assert plain["auc"] == 0.48 and not plain["primary"]
+
+
+def test_rule_best_ignores_the_primary_mark() -> None:
+    rv = _review([_row("s", "training", "radiomics", 0.7, primary="yes"),
+                  _row("s", "training", "radiomics", 0.9)])
+    assert auc.representative_auc(rv, rule="best").loc[0, "auc"] == 0.9
+
+
+def test_outcome_study_of_gepnet_public_is_represented_by_its_primary_model() -> None:
+    rv = synth.load_review(ROOT / "data" / "gepnet-public")
+    reps = auc.representative_auc(rv).set_index("study_id")
+    assert reps.loc["song2021", "auc"] == pytest.approx(0.77)
+    assert reps.loc["song2021", "cohort"] == "external validation"
+
+
+def test_select_representative_skips_rows_without_the_value() -> None:
+    rv = _review([_row("s", "external validation", "radiomics", 0.8),
+                  _row("t", "training", "radiomics", 0.7)])
+    perf = rv.performance.copy()
+    perf.loc[0, "auc"] = pd.NA  # a row that carries only a 2x2 table
+    out = auc.select_representative(perf, rv.studies)
+    assert out["study_id"].tolist() == ["t"]
+    assert out.loc[0, "performance_row"] == 3
+
+
+def test_select_representative_ranks_ties_by_any_value_column() -> None:
+    rv = _review([_row("s", "training", "radiomics", 0.8),
+                  _row("s", "training", "radiomics", 0.7)])
+    perf = rv.performance.assign(youden=[0.2, 0.5])
+    out = auc.select_representative(perf, rv.studies, value="youden", tie="highest")
+    assert out.loc[0, "auc"] == 0.7 and out.loc[0, "youden"] == 0.5
+    assert "youden values" in out.loc[0, "selection"]
+    with pytest.raises(ValueError, match="value"):
+        auc.select_representative(perf, rv.studies, value="nope")
+
+
+def test_pooled_table_states_estimator_ci_pi_and_variance_route(bcg_table) -> None:
+    row = auc.pooled_table(bcg_table, methods=["REML"], aims=["grade"],
+                           knapp_hartung=True, pi_distribution="t(k-2)").iloc[0]
+    assert row["estimator"] == "REML"
+    assert row["ci_method"] == "Knapp-Hartung t(k-1)"
+    assert row["pi_distribution"] == "t(k-2): t, df = 11"
+    assert row["variance_route"] == "reported SE: 13"
+    assert row["n_training"] == 13
+    assert "training-cohort" in row["note"]
+
+
+def test_pi_t_k_minus_2_matches_the_reference(bcg_table) -> None:
+    ref = pd.read_csv(RESULTS / "metafor_influence_bcg.csv", comment="#").query(
+        "analysis == 'predict_tk2'").set_index("quantity")["value"].astype(float)
+    p = auc.pool_by_aim(bcg_table, aims=["grade"], pi_distribution="t(k-2)")["grade"]
+    s = p.result.summary_frame().iloc[0]
+    assert s["pi_low"] == pytest.approx(ref["pi.lb"], abs=1e-4)
+    assert s["pi_high"] == pytest.approx(ref["pi.ub"], abs=1e-4)
+
+
+def test_pi_guard_in_pooled_table(bcg_table) -> None:
+    two = bcg_table.iloc[:2]
+    row = auc.pooled_table(two, methods=["REML"], aims=["grade"]).iloc[0]
+    assert math.isnan(row["pi_low"]) and "k = 2 < 3" in row["note"]
+    row3 = auc.pooled_table(two, methods=["REML"], aims=["grade"], pi_min_k=2).iloc[0]
+    assert not math.isnan(row3["pi_low"])
+
+
+def test_training_exclude_leaves_training_aucs_out(bcg_table) -> None:
+    table = bcg_table.copy()
+    table.loc[table.index[:3], "cohort"] = "internal validation"
+    p = auc.pool_by_aim(table, aims=["grade"], training="exclude")["grade"]
+    assert p.k_pooled == 3 and p.n_training_pooled == 0
+    reasons = p.studies["not_pooled_reason"]
+    assert (reasons == "training-cohort AUC left out (training='exclude')").sum() == 10
+    assert p.pooled_frame().loc[0, "note"].startswith(
+        "10 of 13 studies not pooled (training AUC left out)")
+    with pytest.raises(ValueError, match="training"):
+        auc.pool_by_aim(table, training="drop")
+
+
+
+def test_rows_without_an_auc_are_ignored_downstream() -> None:
+    rv = _review([_row("s", "external validation", "radiomics", None, primary="yes"),
+                  _row("s", "training", "radiomics", 0.8, auc_se=0.05),
+                  _row("t", "training", "radiomics", 0.7, auc_se=0.05),
+                  _row("u", "internal validation", "radiomics", None)])
+    reps = auc.representative_auc(rv)
+    assert reps["study_id"].tolist() == ["s", "t"]
+    assert reps.loc[0, "auc"] == 0.8 and reps.loc[0, "n_candidates"] == 1
+    ranges = auc.auc_ranges(reps).set_index("aim")
+    assert ranges.loc["grade", "n_studies"] == 2
+    pooled = auc.pool_by_aim(auc.study_variances(reps))["grade"]
+    assert pooled.k_pooled == 2

@@ -69,8 +69,8 @@ def test_run_bad_config_lists_every_problem(tmp_path: Path):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.splitlines() == [
         "error: synth.yaml:notebook: unknown key — allowed: data_dir, notebooks_dir, "
-        "figures_dir, results_dir, reviews, notebooks, jobs, figures, tables, parameters, "
-        "review_parameters, notebook_parameters; did you mean 'notebooks'?",
+        "figures_dir, results_dir, reviews, notebooks, jobs, warm_kernels, figures, tables, "
+        "parameters, review_parameters, notebook_parameters; did you mean 'notebooks'?",
         "synth.yaml:jobs: 0 — a whole number >= 1, or auto (one per CPU)",
         "synth.yaml:tables.formats: ['doc'] — a list of: csv, md, tex, html, xlsx, docx",
     ]
@@ -80,3 +80,14 @@ def test_run_help_lists_the_flags():
     out = _synth("run", "--help")
     for flag in ("--review", "--only", "--param", "--jobs", "--force", "--config"):
         assert flag in out.stdout
+
+
+def test_run_cold_kernels_flag_reaches_the_config(monkeypatch, tmp_path: Path):
+    from synth import cli, runner
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda config, on_result: seen.append(config) or [])
+    monkeypatch.chdir(tmp_path)
+    cli.main(["run", "--cold-kernels"])
+    cli.main(["run"])
+    assert [c.warm_kernels for c in seen] == [False, True]

@@ -17,7 +17,7 @@ FOLDER = ROOT / "data" / "gepnet-public"
 
 CONTENT_SHA256 = {
     "studies.csv": "df18716cc2334122646a214986c62ae69770e6aa770084e9fdc0a9ad617c6f81",
-    "performance.csv": "75fc784add42a292b626471cc1c572c19e66e1c451b075df520a1deaa9580cb4",
+    "performance.csv": "18aeca17eab89f103ca0a1c01a934fb33c5d75f53e793bdf0fcb59299546b378",
     "prisma.yaml": "522901000a21c852557d11f7cc78a9ebb4920715337ff906c0737c902b007d01",
 }
 

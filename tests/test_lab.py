@@ -275,7 +275,16 @@ def test_every_notebook_is_listed_and_opens(repo_server: Server):
         assert served.metadata.kernelspec.name == "python3", name
 
 
+def _checkpoints() -> dict[str, tuple[int, int]]:
+    """The user's JupyterLab checkpoints beside the notebooks (``make lab`` leaves them): each
+    file's size and modification time, to show that a test adds or changes none."""
+    folder = NOTEBOOKS / ".ipynb_checkpoints"
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()} if folder.is_dir() else {}
+
+
 def test_a_notebook_runs_in_a_kernel_started_by_the_server(repo_server: Server, tmp_path: Path):
+    checkpoints = _checkpoints()  # whatever a `make lab` session left there stays as it was
     session = repo_server.api("POST", "/api/sessions", json={
         "path": EXECUTED, "type": "notebook", "name": EXECUTED, "kernel": {"name": "python3"}})
     assert session.status_code == 201, session.text
@@ -306,7 +315,7 @@ def test_a_notebook_runs_in_a_kernel_started_by_the_server(repo_server: Server, 
         assert images >= 1, "the notebook displayed no figure inline"
         assert (tmp_path / "figures" / "demo" / "studies_per_year.png").stat().st_size > 1000
         assert (tmp_path / "results" / "demo" / "study_characteristics.csv").exists()
-        assert not (NOTEBOOKS / ".ipynb_checkpoints").exists()
+        assert _checkpoints() == checkpoints, "running cells in a kernel wrote a checkpoint"
 
         # a restart gives a fresh interpreter that imports synth from the working tree again
         assert client.value("'rv' in globals()") is True
@@ -449,6 +458,18 @@ _PAGE_STATE = """(() => {
 })()"""
 
 
+_FIGURE_IN_VIEW = """(() => {
+  const img = document.querySelector('.jp-Notebook .jp-OutputArea-output img');
+  if (!img) return false;
+  const r = img.getBoundingClientRect();
+  return r.height > 0 && r.top < window.innerHeight && r.bottom > 0;
+})()"""
+
+_PAINTED = ("new Promise(done => requestAnimationFrame(() => "
+            "requestAnimationFrame(() => done(true))))")
+"""Resolves once two frames have been drawn: the state asked for is on screen."""
+
+
 def test_jupyterlab_shows_an_executed_notebook_with_its_figure(start_server, browser,
                                                                 tmp_path: Path):
     root = tmp_path / "lab"
@@ -465,10 +486,12 @@ def test_jupyterlab_shows_an_executed_notebook_with_its_figure(start_server, bro
     lab = start_server(root, app="lab")
     browser.call("Page.enable")
     browser.call("Page.navigate", url=f"{lab.url}/lab/tree/{EXECUTED}?token={lab.token}")
+    # JupyterLab renders cells asynchronously (Markdown, tables, images each in its own time):
+    # wait for every element the assertions below look at, not only for the first one
     state = _wait_for(
-        "JupyterLab showing the notebook tab and its figure",
+        "JupyterLab showing the notebook tab, its title, Table 1 and its figure",
         lambda: (s := browser.evaluate(_PAGE_STATE)) and EXECUTED in s["tabs"] and s["imgs"]
-        and s,
+        and s["h1"] and s["tables"] and s,
         PAGE_TIMEOUT, alive=lab.proc, log=lab.log, interval=0.5)
     assert state["current"] == EXECUTED
     assert state["h1"] and state["h1"][0].startswith("01 · Review overview")
@@ -479,7 +502,10 @@ def test_jupyterlab_shows_an_executed_notebook_with_its_figure(start_server, bro
 
     browser.evaluate("document.querySelector('.jp-Notebook .jp-OutputArea-output img')"
                      ".scrollIntoView({block: 'center'})")
-    time.sleep(0.5)  # let the scrolled notebook repaint before the screenshot
+    _wait_for("the figure scrolled into view", lambda: browser.evaluate(_FIGURE_IN_VIEW),
+              PAGE_TIMEOUT, alive=lab.proc, log=lab.log)
+    browser.call("Runtime.evaluate", expression=_PAINTED, awaitPromise=True,
+                 returnByValue=True)  # the scrolled page has been painted
     shot = browser.call("Page.captureScreenshot", format="png")["data"]
     png = base64.b64decode(shot)
     path = tmp_path / "jupyterlab.png"

@@ -21,9 +21,10 @@ MAX_MODULE_LINES = 900
 
 DATA_MODEL = ("synth.errors", "synth.files", "synth.schema", "synth.instruments",
               "synth.prisma_counts", "synth.io", "synth.review")
-ANALYSES = ("synth.meta", "synth.effects", "synth.auc", "synth.regression", "synth.quality",
-            "synth.prisma", "synth.overview", "synth.explore")
-RUNNER = ("synth.config", "synth.runner")
+ANALYSES = ("synth.intervals", "synth.meta", "synth.effects", "synth.auc", "synth.regression",
+            "synth.quality", "synth.prisma", "synth.overview", "synth.explore", "synth.bivariate",
+            "synth.dta", "synth.sensitivity")
+RUNNER = ("synth.config", "synth.kernels", "synth.runner")
 
 
 def _loaded_after_import(module: str) -> set[str]:

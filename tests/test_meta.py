@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import RESULTS, metafor_ref
-from scipy import optimize
+from scipy import optimize, stats
 from statsmodels.stats.meta_analysis import combine_effects
 
 from synth.meta import (
@@ -288,6 +288,9 @@ def test_result_objects(bcg: pd.DataFrame) -> None:
         "q_df",
         "q_pvalue",
         "alpha",
+        "ci_method",
+        "pi_distribution",
+        "pi_note",
     ]
     assert frame["ci_low"].dtype == float and frame["ci_high"].dtype == float
     wider = res.summary_frame(alpha=0.01)
@@ -378,3 +381,48 @@ def test_missing_moderator_names_the_cell() -> None:
     with pytest.raises(ValueError, match=r"X\[1, 'ablat'\] = nan"):
         ablat = pd.Series([1, np.nan, 3, 4], name="ablat")
         meta_regression([0.1, 0.2, 0.3, 0.5], [0.01, 0.02, 0.03, 0.01], ablat)
+
+
+# --- prediction-interval distribution and guard (issue 17) ---------------------------------
+
+
+@pytest.mark.parametrize(("distribution", "df"), [("z", None), ("t(k-1)", 12), ("t(k-2)", 11)])
+def test_pi_distribution_sets_the_quantile(bcg: pd.DataFrame, distribution: str,
+                                           df: int | None) -> None:
+    res = pool(bcg["yi"], bcg["vi"], method="REML", pi_distribution=distribution)
+    crit = stats.norm.isf(0.025) if df is None else stats.t.isf(0.025, df)
+    half = crit * np.sqrt(res.se**2 + res.tau2)
+    assert (res.pi_low, res.pi_high) == pytest.approx((res.estimate - half, res.estimate + half))
+    assert res.pi_df == df
+    assert res.summary_frame()["pi_low"].iloc[0] == pytest.approx(res.pi_low)
+
+
+def test_pi_distribution_ci_follows_knapp_hartung(bcg: pd.DataFrame) -> None:
+    plain = pool(bcg["yi"], bcg["vi"], knapp_hartung=True)
+    explicit = pool(bcg["yi"], bcg["vi"], knapp_hartung=True, pi_distribution="t(k-1)")
+    assert plain.pi_df == 12
+    assert plain.pi_low == pytest.approx(explicit.pi_low)
+    assert plain.summary_frame()["ci_method"].iloc[0] == "Knapp-Hartung t(k-1)"
+    assert plain.summary_frame()["pi_distribution"].iloc[0] == "t, df = 12"
+    assert pool(bcg["yi"], bcg["vi"]).summary_frame()["ci_method"].iloc[0] == "Wald z"
+
+
+def test_pi_guard_needs_three_studies() -> None:
+    res = pool([0.1, 0.5], [0.04, 0.05])
+    assert np.isnan(res.pi_low) and np.isnan(res.pi_high)
+    assert "k = 2 < 3" in res.pi_note
+    frame = res.summary_frame()
+    assert np.isnan(frame["pi_low"].iloc[0]) and frame["pi_note"].iloc[0] == res.pi_note
+    assert np.isfinite(pool([0.1, 0.5], [0.04, 0.05], pi_min_k=2).pi_low)
+    assert pool([0.1, 0.5, 0.3], [0.04, 0.05, 0.02]).pi_note == ""
+
+
+def test_pi_t_k_minus_2_needs_a_degree_of_freedom() -> None:
+    res = pool([0.1, 0.5], [0.04, 0.05], pi_distribution="t(k-2)", pi_min_k=2)
+    assert np.isnan(res.pi_low)
+
+
+@pytest.mark.parametrize("bad", [{"pi_distribution": "t"}, {"pi_min_k": 1}, {"pi_min_k": 2.5}])
+def test_pi_options_are_checked(bcg: pd.DataFrame, bad: dict) -> None:
+    with pytest.raises(ValueError, match="allowed|must be one of"):
+        pool(bcg["yi"], bcg["vi"], **bad)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -153,8 +154,68 @@ def test_write_table_docx_is_a_word_table(tmp_path: Path):
     (path,) = write_table(df, tmp_path / "t", formats=["docx"])
     (table,) = Document(str(path)).tables
     rows = [[cell.text for cell in row.cells] for row in table.rows]
-    assert rows == [["study_id", "auc", "n"], ["gu_2019", "0.812", "56"], ["=1+1", "", "7"]]
+    assert rows == [["study_id", "auc", "n"], ["gu_2019", "0.812", "56"], ["'=1+1", "", "7"]]
     assert all(run.bold for cell in table.rows[0].cells for run in cell.paragraphs[0].runs)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1+1", "-1+1", "@SUM(A1)", " =1+1", "\t=1+1",
+                                   "\r=1+1", "\n=1+1", "  \t@x", "\tplain", "\uff1d1+1"])
+def test_spreadsheet_safe_neutralises_formulas_behind_whitespace(value: str):
+    assert spreadsheet_safe(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["-0.1", "+2", "1e-3", "plain", "a=b", " text", 3, None])
+def test_spreadsheet_safe_leaves_numbers_and_text_alone(value):
+    assert spreadsheet_safe(value) == value
+
+
+HOSTILE = pd.DataFrame({
+    "=cmd|' /C calc'!A0": ["\t=HYPERLINK(\"http://x\")", "<script>alert(1)</script>",
+                           "a|b *c* _d_ [e](f) `g` ~h~ &amp;", "100% $x$ #1 {a} ^b~ \\par"],
+    "n": [1, 2, 3, 4],
+})
+
+
+def test_every_format_neutralises_formulas_and_escapes_markup(tmp_path: Path):
+    from docx import Document
+
+    write_table(HOSTILE, tmp_path / "t", formats=["csv", "xlsx", "html", "md", "tex", "docx"])
+    back = pd.read_csv(tmp_path / "t.csv")
+    assert list(back.columns)[0].startswith("'=") and back.iloc[0, 0].startswith("'\t=")
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    assert [c.data_type for row in sheet.iter_rows() for c in row] == ["s", "s"] + ["s", "n"] * 4
+    assert sheet["A1"].value.startswith("'=") and sheet["A2"].value.startswith("'\t=")
+    page = (tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page and ">'=cmd" in page
+    md = (tmp_path / "t.md").read_text(encoding="utf-8")
+    assert "\\<script\\>" in md and "a\\|b \\*c\\* \\_d\\_ \\[e\\](f) \\`g\\` \\~h\\~ \\&amp;" in md
+    assert all(line.count("|") - line.count("\\|") == 3 for line in md.splitlines())
+    tex = (tmp_path / "t.tex").read_text(encoding="utf-8")
+    assert r"100\% \$x\$ \#1 \{a\} \textasciicircum{}b\textasciitilde{} \textbackslash{}par" in tex
+    assert r"\textless{}script\textgreater{}" in tex
+    (table,) = Document(str(tmp_path / "t.docx")).tables
+    assert table.rows[0].cells[0].text.startswith("'=") and table.rows[1].cells[0].text[:2] == "'\t"
+
+
+def test_control_characters_are_removed_in_every_format_never_fatal(tmp_path: Path):
+    from docx import Document
+
+    df = pd.DataFrame({"title\x07": ["Bell\x07 and NUL\x00 and \x1b[31mred",
+                                      "line\nbreak\r\nand tab\t", "surrogate \udce9"]})
+    stem = tmp_path / "title\x0b"
+    paths = write_table(df, stem, formats=["csv", "xlsx", "html", "md", "tex", "docx"])
+    assert len(paths) == 6
+    for path in paths:
+        if path.suffix in (".csv", ".html", ".md", ".tex"):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", text), path.suffix
+            assert "Bell and NUL and " in text and "surrogate \ufffd" in text
+    assert "line break and tab" in (tmp_path / "title\x0b.md").read_text(encoding="utf-8")
+    sheet = openpyxl.load_workbook(paths[1]).active
+    assert sheet["A1"].value == "title" and sheet["A3"].value == "line\nbreak\r\nand tab\t"
+    doc = Document(str(paths[-1]))
+    assert doc.core_properties.title == "title" and doc.tables[0].rows[1].cells[0].text.startswith(
+        "Bell and NUL")
 
 
 def test_long_tables_go_to_spreadsheet_formats_only(tmp_path: Path, capsys):

@@ -148,7 +148,7 @@ def test_every_auc_axis_has_the_chance_line(demo) -> None:
     fig = plots.plot_forest(poolings["grade"])
     assert _chance_lines(fig.axes[0], "x", CHANCE_AUC)
     assert "AUC 0.5 (chance)" in _legend_labels(fig)
-    fits = regression.meta_regressions(table, moderators=["year", "cohort"])
+    fits = regression.meta_regressions(table, moderators=["year", "cohort"], min_k_per_moderator=3)
     for panel in fits.values():
         fig = plots.plot_meta_regression_panels(panel)
         drawn = [ax for ax, f in zip(fig.axes, panel, strict=False) if f.result is not None]

@@ -340,6 +340,33 @@ def test_icc_reproduces_shrout_fleiss_1979():
     assert res.summary_frame()["measure"].tolist() == ["ICC(2,1) of totals"]
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+def test_icc_interval_is_pingouins_unrounded():
+    import pingouin
+
+    long = pd.DataFrame([{"study_id": f"t{t}", "rater": f"j{j}", "total": float(v)}
+                         for t, row in enumerate(SHROUT_FLEISS) for j, v in enumerate(row)])
+    res = quality.icc_totals(long)
+    table = pingouin.intraclass_corr(data=long, targets="study_id", raters="rater",
+                                     ratings="total")
+    low, high = table.set_index("Type").loc["ICC(A,1)", "CI95"]
+    assert (res.ci_low, res.ci_high) == pytest.approx((low, high), abs=0.005)
+    assert res.ci_low != round(res.ci_low, 2)  # not rounded
+    frame = res.summary_frame().iloc[0]
+    assert (frame["icc"], frame["ci_low"], frame["ci_high"]) == (res.icc, res.ci_low, res.ci_high)
+
+
+def test_kappa_interval_is_bounded_to_its_range():
+    # 5 studies, 4 agree: kappa is high and its Wald upper limit passes 1
+    table = np.array([[2, 0, 0], [0, 2, 1], [0, 0, 0]])
+    res = quality.rater_agreement(_pairs_from_table(table), raters=("B", "A"),
+                                  instrument=_instrument_of_one(False)).iloc[0]
+    raw = cohens_kappa(table)
+    assert raw.kappa_upp > 1
+    assert res["ci_high"] == 1.0 and res["ci_low"] == pytest.approx(raw.kappa_low)
+    assert -1 <= res["ci_low"] <= res["kappa"] <= res["ci_high"] <= 1
+
+
 def test_icc_needs_every_study_rated_by_both():
     scores = quality.score(pd.concat([_rows(TYPICAL, NEGATIVE, HIGHEST, rater="A"),
                                       _rows(TYPICAL, NEGATIVE, rater="B")], ignore_index=True))

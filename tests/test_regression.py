@@ -55,8 +55,8 @@ def test_analyses_say_why_they_cannot_run(bcg_table) -> None:
     fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="rqs", rqs=None)
     assert fit.result is None and "no quality data" in fit.reason
     assert regression.meta_regression_table([fit]).loc[0, "note"] == fit.reason
-    test = regression.small_study_test(few, aim="grade")
-    assert test.egger is None and "k ≥ 3" in test.reason
+    test = regression.small_study_test(few, aim="grade", min_k=3)
+    assert test.egger is None and "k = 2 < 3" in test.reason
     assert test.summary_frame().loc[0, "note"] == test.reason
 
 
@@ -106,7 +106,8 @@ def test_cohort_fit_gives_one_fitted_mean_per_cohort() -> None:
                 ("internal validation", 0.84), ("external validation", 0.75),
                 ("external validation", 0.78)])]
     table = auc.study_variances(auc.representative_auc(_review(rows)))
-    fit = regression.fit_meta_regression(table, aim="grade", moderator="cohort")
+    fit = regression.fit_meta_regression(table, aim="grade", moderator="cohort",
+                                         min_k_per_moderator=1)
     means = fit.fitted()
     assert means["x"].tolist() == ["training", "internal validation", "external validation"]
     coef = fit.result.coef
@@ -159,3 +160,39 @@ def test_funnel_limits_are_the_pseudo_95_percent_limits(bcg_table) -> None:
     low, high = test.funnel_limits([0.0, 0.5])
     assert low.tolist() == pytest.approx([test.centre, test.centre - 1.959963984540054 * 0.5])
     assert high.tolist() == pytest.approx([test.centre, test.centre + 1.959963984540054 * 0.5])
+
+
+def test_egger_guard_needs_ten_studies(bcg_table) -> None:
+    nine = regression.small_study_test(bcg_table.iloc[:9], aim="grade")
+    assert nine.egger is None and nine.reason == "not run: k = 9 < 10 (min_k; Sterne et al. 2011)"
+    assert np.isfinite(nine.centre)  # the funnel is still drawn
+    assert regression.egger_table([nine]).loc[0, "note"] == nine.reason
+    assert regression.small_study_test(bcg_table.iloc[:9], aim="grade", min_k=3).egger is not None
+    assert regression.small_study_test(bcg_table, aim="grade").egger is not None
+
+
+def test_meta_regression_guard_needs_ten_studies_per_moderator(bcg_table) -> None:
+    fit = regression.fit_meta_regression(bcg_table.iloc[:9], aim="grade", moderator="year")
+    assert fit.result is None and fit.reason.startswith("not run: k = 9 < 10")
+    assert regression.meta_regression_table([fit]).loc[0, "note"] == fit.reason
+    ok = regression.fit_meta_regression(bcg_table.iloc[:9], aim="grade", moderator="year",
+                                        min_k_per_moderator=3)
+    assert ok.result is not None
+
+
+def test_cohort_guard_counts_every_cohort_term() -> None:
+    rows = [_row(f"s{i}", cohort, "radiomics", 0.8 + i / 100, auc_se=0.05)
+            for i, cohort in enumerate(["training", "internal validation",
+                                        "external validation"] * 5)]
+    table = auc.study_variances(auc.representative_auc(_review(rows)))
+    fit = regression.fit_meta_regression(table, aim="grade", moderator="cohort")
+    assert fit.result is None and "k = 15 < 20" in fit.reason
+
+
+@pytest.mark.parametrize("bad", [0, 2.5, True])
+def test_guard_thresholds_are_checked(bcg_table, bad) -> None:
+    with pytest.raises(ValueError, match="allowed"):
+        regression.fit_meta_regression(bcg_table, aim="grade", moderator="year",
+                                       min_k_per_moderator=bad)
+    with pytest.raises(ValueError, match="allowed"):
+        regression.small_study_test(bcg_table, aim="grade", min_k=bad)

@@ -212,7 +212,9 @@ def test_every_problem_in_one_pass(demo_copy: Path, edit):
 def test_semicolon_and_decimal_comma_are_read(demo_copy: Path):
     path = demo_copy / "performance.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for col in ("auc", "ci_low", "ci_high", "auc_se"):
+    numeric = [c for c in df if df[c].str.fullmatch(r"(\d+\.\d+|\d*)").all()]
+    assert {"auc", "ci_low", "ci_high", "auc_se", "sensitivity"} <= set(numeric)
+    for col in numeric:
         df[col] = df[col].str.replace(".", ",", regex=False)
     df.to_csv(path, sep=";", index=False)
     pd.testing.assert_frame_equal(load_review(demo_copy).performance,
@@ -225,8 +227,8 @@ def test_decimal_comma_in_comma_file_is_rejected_clearly(demo_copy: Path):
     df.loc[0, "auc"] = "0,8"
     df.to_csv(path, index=False)
     assert _problems(demo_copy) == [
-        "performance.csv:2:auc: '0,8' — a number from 0 to 1 (use a decimal point, or save "
-        "the file with ';' as separator)"]
+        "performance.csv:2:auc: '0,8' — a number from 0 to 1 (this file writes numbers with a "
+        "decimal point, as row 3 (auc: '0.88'); ',' only between groups of three digits)"]
 
 
 def test_utf8_bom_is_read(demo_copy: Path):

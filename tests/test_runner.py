@@ -316,3 +316,26 @@ def test_kernels_are_stopped_at_once_as_in_the_benchmark_floor(project: Path, mo
     assert {k: seen[k] for k in runner.PAPERMILL_OPTIONS} == runner.PAPERMILL_OPTIONS
     bench = (ROOT / "benchmarks" / "run_benchmark.py").read_text()
     assert "**PAPERMILL_OPTIONS" in bench
+
+
+def test_warm_kernels_is_read_from_the_config_and_the_command_line(tmp_path: Path):
+    (tmp_path / "synth.yaml").write_text("warm_kernels: false\n")
+    config = load_config(tmp_path / "synth.yaml")
+    assert config.warm_kernels is False
+    assert with_overrides(config, warm_kernels=True).warm_kernels is True
+    assert with_overrides(config).warm_kernels is False
+    assert RunConfig().warm_kernels is True
+    (tmp_path / "synth.yaml").write_text("warm_kernels: sometimes\n")
+    with pytest.raises(ConfigError, match="warm_kernels: 'sometimes' — true"):
+        load_config(tmp_path / "synth.yaml")
+
+
+def test_the_manifest_records_the_lock_file_hash(project: Path, first_run):
+    import hashlib
+
+    manifest = json.loads((project / "results/alpha/manifest.json").read_text())
+    lock = manifest["notebooks"]["01_table.ipynb"]["lock"]
+    expected = hashlib.sha256((ROOT / runner.LOCK_NAME).read_bytes()).hexdigest()
+    assert lock == {"file": "requirements.lock", "sha256": expected}
+    assert runner.lock_file() == ROOT / "requirements.lock"
+    assert runner.lock_file(project / "src" / "synth") is None

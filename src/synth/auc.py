@@ -10,7 +10,8 @@ Three steps, each a tidy DataFrame or a small result object (no drawing: the fig
    (:mod:`synth.effects`), saying for every study which route gave the variance (reported SE,
    reported CI, Hanley-McNeil or Newcombe from positives/negatives) or why there is none.
 3. :func:`pool_by_aim` pools the logit AUCs of an aim with :func:`synth.meta.pool` (REML, DL, PM;
-   optional Knapp-Hartung); :func:`pooled_table` tabulates every aim x method and
+   optional Knapp-Hartung; prediction interval on z, t(k − 1) or t(k − 2), only with k ≥ 3;
+   training AUCs pooled or left out); :func:`pooled_table` tabulates every aim x method and
    :func:`studies_table` every study, with the interval a forest plot shows for it.
 
 :meth:`AimPooling.summary_frame` is the forest-plot table, so figure and table cannot disagree.
@@ -35,7 +36,7 @@ from synth.effects import (
     var_logit_from_var_auc,
 )
 from synth.errors import check_choice, check_choices
-from synth.meta import METHODS, PooledResult, TooFewStudiesError, pool
+from synth.meta import METHODS, PI_DISTRIBUTIONS, PI_MIN_K, PooledResult, TooFewStudiesError, pool
 from synth.review import Review, study_labels
 from synth.schema import AIMS, COHORTS, MODALITIES, MODELS
 
@@ -45,9 +46,11 @@ __all__ = [
     "COHORT_PREFERENCE",
     "MODEL_PREFERENCE",
     "VARIANCE_METHODS",
+    "TRAINING_OPTIONS",
     "ROUTES",
     "CI_SOURCES",
     "REPORTED_CI_LEVEL",
+    "select_representative",
     "representative_auc",
     "auc_ranges",
     "study_variances",
@@ -84,6 +87,12 @@ VARIANCE_METHODS: tuple[str, ...] = ("hanley-mcneil", "newcombe")
 """Formula for var(AUC) from positives and negatives, used when neither SE nor CI is reported:
 Hanley & McNeil (1982) or Newcombe (2006) method 4 (metamisc's choice)."""
 
+TRAINING_OPTIONS: tuple[str, ...] = ("pool", "exclude")
+"""What :func:`pool_by_aim` does with a study represented by a training-cohort AUC (apparent
+performance, optimistic): pool it (default; the representative rule already takes a study's
+validation AUC when it has one, and the pooled table counts the training AUCs pooled) or
+leave it out of the pooled estimate (shown, not pooled, with the reason)."""
+
 ROUTES: tuple[str, ...] = ("reported SE", "reported CI", "Hanley-McNeil", "Newcombe", "none")
 """Where a study's variance of logit(AUC) came from, in the order they are tried."""
 
@@ -105,7 +114,7 @@ _DERIVED = {"reported SE": "derived from SE", "reported CI": "derived from CI",
 _REPRESENTATIVE_COLUMNS = [
     "study_id", "label", "first_author", "year", "modality", "n_patients", "aim", "target",
     "model", "model_name", "cohort", "auc", "ci_low", "ci_high", "auc_se", "n", "positives",
-    "negatives", "performance_row", "n_candidates", "selection",
+    "negatives", "performance_row", "primary", "n_candidates", "selection",
 ]
 
 
@@ -140,6 +149,139 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
+def select_representative(
+    performance: pd.DataFrame,
+    studies: pd.DataFrame,
+    *,
+    rule: str = "validation",
+    tie: str = "lowest",
+    cohort_order: Sequence[str] = COHORT_PREFERENCE,
+    model_order: Sequence[str] = MODEL_PREFERENCE,
+    value: str = "auc",
+    aims: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One performance row per study and aim, chosen by a documented rule, for any measure.
+
+    The selection behind :func:`representative_auc`, for any column ``value`` that ranks rows
+    (an AUC, or e.g. a Youden index of 2x2 rows). Rows whose ``value`` is missing are not
+    candidates, so a study reporting only other measures for an aim has no row here.
+
+    Order of preference (rule ``"validation"``):
+
+    1. a row marked ``primary = yes`` (the model the study names as its main result);
+    2. the first cohort of ``cohort_order`` (so the primary model's validation value is taken
+       over its training value);
+    3. the first model kind of ``model_order``;
+    4. the larger ``n`` (unknown n last);
+    5. ``tie`` on ``value`` — reached only among rows that are not primary, or when a study
+       marks several rows of one cohort and model kind primary;
+    6. the first row in the file.
+
+    Parameters
+    ----------
+    performance : pandas.DataFrame
+        Performance rows (``study_id``, ``aim``, ``model``, ``cohort``, ``n``, ``value``;
+        optional ``primary`` and ``performance_row``). Pass the whole table: without a
+        ``performance_row`` column, rows are numbered by position as a spreadsheet numbers
+        them (header = row 1).
+    studies : pandas.DataFrame
+        studies.csv (``study_id``, ``first_author``, ``year``, ``modality``, ``n_patients``):
+        labels and study columns of the result.
+    rule : {"validation", "best"}, default "validation"
+        ``"validation"``: the order above. ``"best"``: the highest ``value``, whatever the
+        cohort, model or primary mark (an optimistic sensitivity analysis); equal values are
+        ordered by cohort, then model preference.
+    tie : {"lowest", "highest", "first"}, default "lowest"
+        Step 5: the lowest ``value``, the highest, or the first in the file.
+    cohort_order, model_order : sequence of str
+        Cohorts and model kinds from most to least preferred; left-out levels are used only when
+        nothing listed is reported, in the data dictionary's order.
+    value : str, default "auc"
+        Column the tie rule and rule ``"best"`` rank by; rows where it is missing are skipped.
+    aims : sequence of str, optional
+        Aims to keep (default all), returned in the data dictionary's order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The chosen performance rows (all their columns) plus ``label``, ``first_author``,
+        ``year``, ``modality``, ``n_patients`` (studies.csv), ``performance_row``,
+        ``primary`` (bool), ``n_candidates`` (rows with a ``value`` for the study and aim) and
+        ``selection`` (why this row, in words); one row per study and aim, ordered by aim, year
+        and study.
+
+    Raises
+    ------
+    ValueError
+        For an unknown rule, tie break, aim, cohort or model kind, or a ``value`` column
+        that ``performance`` lacks.
+    """
+    rule = str(check_choice("rule", rule, RULES))
+    tie = str(check_choice("tie", tie, TIE_BREAKS))
+    aims = _check_aims(AIMS if aims is None else aims)
+    if value not in performance.columns:
+        raise ValueError(f"value: {value!r} is not a column of the performance table; use one "
+                         f"of: {', '.join(map(str, performance.columns))}.")
+    cohorts = check_choices("cohort_order", cohort_order, COHORTS)
+    models = check_choices("model_order", model_order, MODELS)
+    cohorts = cohorts + tuple(c for c in COHORTS if c not in cohorts)
+    models = models + tuple(m for m in MODELS if m not in models)
+
+    perf = performance.copy()
+    if "performance_row" not in perf.columns:
+        perf["performance_row"] = np.arange(len(perf)) + 2
+    perf["primary"] = _primary_flags(perf)
+    perf = perf[perf["aim"].isin(aims)]
+    ranked = pd.to_numeric(perf[value], errors="coerce").astype(float)
+    perf = perf[ranked.notna()]
+    ranked = ranked[ranked.notna()]
+    n = pd.to_numeric(perf["n"], errors="coerce").astype(float)
+    keys = pd.DataFrame({
+        "primary_rank": (~perf["primary"]).astype(int),
+        "cohort_rank": perf["cohort"].map({c: i for i, c in enumerate(cohorts)}),
+        "model_rank": perf["model"].map({m: i for i, m in enumerate(models)}),
+        "n_key": -n.fillna(-1.0),  # larger n first, unknown n last
+        "file": perf["performance_row"],
+    }, index=perf.index)
+    if rule == "best":
+        keys["value_key"] = -ranked
+        order = ["value_key", "cohort_rank", "model_rank", "file"]
+    else:
+        keys["value_key"] = {"lowest": ranked, "highest": -ranked, "first": 0.0}[tie]
+        order = ["primary_rank", "cohort_rank", "model_rank", "n_key", "value_key", "file"]
+    perf = perf.join(keys.add_prefix("_"))
+    perf = perf.sort_values(["study_id", "aim", *("_" + o for o in order)], kind="mergesort")
+    grouped = perf.groupby(["study_id", "aim"], sort=False)
+    chosen = grouped.head(1).copy()
+    chosen["n_candidates"] = grouped["study_id"].transform("size").loc[chosen.index].astype(int)
+    same = perf.groupby(["study_id", "aim", "cohort", "model", "primary"], sort=False)
+    chosen["_n_same"] = same["study_id"].transform("size").loc[chosen.index].astype(int)
+    chosen["selection"] = [
+        _describe_selection(total, n_same, cohort, model, rule, tie, bool(primary), value)
+        for total, n_same, cohort, model, primary in zip(
+            chosen["n_candidates"], chosen["_n_same"], chosen["cohort"], chosen["model"],
+            chosen["primary"], strict=True)
+    ]
+    chosen = chosen.drop(columns=[c for c in chosen.columns if c.startswith("_")])
+    study_cols = ["study_id", "first_author", "year", "modality", "n_patients"]
+    clash = [c for c in study_cols[1:] if c in chosen.columns]
+    out = chosen.drop(columns=clash).merge(studies[study_cols], on="study_id", how="left")
+    out["label"] = out["study_id"].map(study_labels(studies))
+    out["aim"] = pd.Categorical(out["aim"], categories=list(AIMS), ordered=True)
+    out = out.sort_values(["aim", "year", "study_id"], kind="mergesort")
+    out["aim"] = out["aim"].astype(str)
+    return out.reset_index(drop=True)
+
+
+def _primary_flags(perf: pd.DataFrame) -> pd.Series:
+    """True where ``primary`` says ``yes`` (the study's main model); False without the column."""
+    if "primary" not in perf.columns:
+        return pd.Series(False, index=perf.index)
+    if pd.api.types.is_bool_dtype(perf["primary"]):
+        return perf["primary"].fillna(False).astype(bool)
+    return perf["primary"].astype("string").str.strip().str.lower().eq("yes").fillna(False)
+
+
 def representative_auc(
     review: Review,
     *,
@@ -149,28 +291,17 @@ def representative_auc(
     tie: str = "lowest",
     aims: Sequence[str] = AIMS,
 ) -> pd.DataFrame:
-    """One reported AUC per study and aim, chosen by a documented rule.
+    """One reported AUC per study and aim: :func:`select_representative` on ``auc``.
+
+    Rows without an AUC (e.g. rows carrying only a 2x2 table) are not candidates.
 
     Parameters
     ----------
     review : Review
         A loaded review (:func:`synth.load_review`).
-    rule : {"validation", "best"}, default "validation"
-        ``"validation"``: the first cohort of ``cohort_order`` the study reports for the aim,
-        within it the first model kind of ``model_order``; rows still tied go to the larger
-        ``n`` (unknown n last), then to ``tie``. ``"best"``: the highest AUC; equal AUCs are
-        ordered by cohort, then model preference.
-    cohort_order : sequence of str, default :data:`COHORT_PREFERENCE`
-        Cohorts from most to least preferred; cohorts left out are used only when nothing
-        listed is reported, in the data dictionary's order.
-    model_order : sequence of str, default :data:`MODEL_PREFERENCE`
-        Model kinds from most to least preferred; same handling of left-out kinds.
-    tie : {"lowest", "highest", "first"}, default "lowest"
-        Rule ``"validation"`` only: among rows of the same cohort, model kind and ``n``, take
-        the lowest AUC, the highest, or the first in ``performance.csv``. Any remaining tie
-        goes to the first row in the file, so the choice is always deterministic.
-    aims : sequence of str, default all aims
-        Aims to keep (returned in the data dictionary's order).
+    rule, cohort_order, model_order, tie, aims
+        As in :func:`select_representative` (the row marked ``primary`` first, then cohort,
+        model kind, larger ``n`` and ``tie``; or ``rule="best"``, the highest AUC).
 
     Returns
     -------
@@ -181,8 +312,8 @@ def representative_auc(
         ``target``, ``model``, ``model_name``, ``cohort``, ``auc``, ``ci_low``, ``ci_high``,
         ``auc_se``, ``n``, ``positives``, ``negatives`` (the chosen performance row);
         ``performance_row`` (its row in performance.csv as a spreadsheet numbers it, header =
-        row 1), ``n_candidates`` (rows the study reports for the aim) and ``selection`` (why
-        this row, in words).
+        row 1), ``primary`` (bool: the study's named main model), ``n_candidates`` (rows with
+        an AUC for the study and aim) and ``selection`` (why this row, in words).
 
     Raises
     ------
@@ -190,64 +321,30 @@ def representative_auc(
         For an unknown rule, tie break, aim, cohort or model kind (the message lists the
         allowed values).
     """
-    rule = str(check_choice("rule", rule, RULES))
-    tie = str(check_choice("tie", tie, TIE_BREAKS))
-    aims = _check_aims(aims)
-    cohorts = check_choices("cohort_order", cohort_order, COHORTS)
-    models = check_choices("model_order", model_order, MODELS)
-    cohorts = cohorts + tuple(c for c in COHORTS if c not in cohorts)
-    models = models + tuple(m for m in MODELS if m not in models)
-
-    perf = review.performance.copy()
-    perf["performance_row"] = np.arange(len(perf)) + 2
-    perf = perf[perf["aim"].isin(aims)]
-    auc = perf["auc"].astype(float)
-    n = perf["n"].astype(float)
-    keys = pd.DataFrame({
-        "cohort_rank": perf["cohort"].map({c: i for i, c in enumerate(cohorts)}),
-        "model_rank": perf["model"].map({m: i for i, m in enumerate(models)}),
-        "n_key": -n.fillna(-1.0),  # larger n first, unknown n last
-        "file": perf["performance_row"],
-    }, index=perf.index)
-    if rule == "best":
-        keys["auc_key"] = -auc
-        order = ["auc_key", "cohort_rank", "model_rank", "file"]
-    else:
-        keys["auc_key"] = {"lowest": auc, "highest": -auc, "first": 0.0}[tie]
-        order = ["cohort_rank", "model_rank", "n_key", "auc_key", "file"]
-    perf = perf.join(keys)
-    perf = perf.sort_values(["study_id", "aim", *order], kind="mergesort")
-    grouped = perf.groupby(["study_id", "aim"], sort=False)
-    chosen = grouped.head(1).copy()
-    chosen["n_candidates"] = grouped["auc"].transform("size").loc[chosen.index].astype(int)
-    same = perf.groupby(["study_id", "aim", "cohort", "model"], sort=False)["auc"]
-    chosen["n_same"] = same.transform("size").loc[chosen.index].astype(int)
-    chosen["selection"] = [
-        _describe_selection(total, n_same, cohort, model, rule, tie)
-        for total, n_same, cohort, model in zip(chosen["n_candidates"], chosen["n_same"],
-                                                chosen["cohort"], chosen["model"], strict=True)
-    ]
-    study_cols = ["study_id", "first_author", "year", "modality", "n_patients"]
-    out = chosen.merge(review.studies[study_cols], on="study_id", how="left")
-    out["label"] = out["study_id"].map(review.study_labels)
-    out["aim"] = pd.Categorical(out["aim"], categories=list(AIMS), ordered=True)
-    out = out.sort_values(["aim", "year", "study_id"], kind="mergesort")
-    out["aim"] = out["aim"].astype(str)
-    return out[_REPRESENTATIVE_COLUMNS].reset_index(drop=True)
+    out = select_representative(review.performance, review.studies, rule=rule, tie=tie,
+                                cohort_order=cohort_order, model_order=model_order,
+                                value="auc", aims=aims)
+    for col in _REPRESENTATIVE_COLUMNS:
+        if col not in out.columns:
+            out[col] = np.nan
+    return out[_REPRESENTATIVE_COLUMNS]
 
 
 def _describe_selection(total: int, n_same: int, cohort: str, model: str, rule: str,
-                        tie: str) -> str:
+                        tie: str, primary: bool = False, value: str = "auc") -> str:
     """Why the chosen row represents its study, in words (for the output table).
 
-    ``total`` is the study's number of AUCs for the aim; ``n_same`` how many of them share the
-    chosen row's cohort and model kind.
+    ``total`` is the study's number of candidate rows for the aim; ``n_same`` how many of them
+    share the chosen row's primary mark, cohort and model kind.
     """
+    one, many = ("AUC", "AUCs") if value == "auc" else (value, f"{value} values")
     if total == 1:
-        return "only AUC reported"
+        return f"only {one} reported"
     if rule == "best":
-        return f"highest of {total} AUCs"
-    text = f"{cohort}, {model} (of {total} AUCs)"
+        return f"highest of {total} {many}"
+    text = f"{cohort}, {model} (of {total} {many})"
+    if primary:
+        text = "primary model; " + text
     if n_same > 1:
         text += f"; {n_same} such rows: larger n, then {tie}"
     return text
@@ -459,6 +556,22 @@ class AimPooling:
     alpha: float = 0.05
 
     @property
+    def n_training_pooled(self) -> int:
+        """Pooled studies represented by a training-cohort (apparent) AUC."""
+        if not self.k_shown:
+            return 0
+        pooled = self.studies["pooled"].astype(bool)
+        return int((pooled & (self.studies["cohort"] == "training")).sum())
+
+    def variance_routes(self) -> str:
+        """The variance routes of the pooled studies, e.g. ``reported CI: 2; Hanley-McNeil: 1``."""
+        if not self.k_shown:
+            return ""
+        used = self.studies.loc[self.studies["pooled"].astype(bool), "variance_route"]
+        counts = used.value_counts()
+        return "; ".join(f"{r}: {int(counts[r])}" for r in ROUTES if r in counts.index)
+
+    @property
     def k_shown(self) -> int:
         """Studies of the aim (shown in the forest plot)."""
         return int(len(self.studies))
@@ -483,20 +596,26 @@ class AimPooling:
         -------
         pandas.DataFrame
             ``aim, method, knapp_hartung, k, k_shown, estimate_logit, se_logit, tau2, i2,
-            auc_pooled, ci_low, ci_high, pi_low, pi_high, q, q_pvalue, note``; the AUC-scale
-            columns are back-transformed (expit) from the logit scale; NaN and a ``note``
-            saying why when there is no pooled estimate.
+            auc_pooled, ci_low, ci_high, pi_low, pi_high, q, q_pvalue, estimator, ci_method,
+            pi_distribution, variance_route, n_training, note``; the AUC-scale columns are
+            back-transformed (expit) from the logit scale; NaN and a ``note`` saying why when
+            there is no pooled estimate or no prediction interval. ``estimator`` is the tau²
+            estimator, ``ci_method`` ``Wald z`` or ``Knapp-Hartung t(k-1)``,
+            ``pi_distribution`` the prediction interval's reference distribution (e.g. ``z``,
+            ``t(k-2): t, df = 3``), ``variance_route`` the routes of the pooled studies'
+            variances with counts, ``n_training`` the pooled studies represented by a
+            training-cohort AUC.
         """
         row: dict[str, Any] = {"aim": self.aim, "method": self.method,
                                "knapp_hartung": self.knapp_hartung, "k": self.k_pooled,
                                "k_shown": self.k_shown}
         keys = ["estimate_logit", "se_logit", "tau2", "i2", "auc_pooled", "ci_low", "ci_high",
                 "pi_low", "pi_high", "q", "q_pvalue"]
-        if self.result is None:
+        s = None if self.result is None else self.result.summary_frame(alpha=self.alpha).iloc[0]
+        if self.result is None or s is None:
             row |= dict.fromkeys(keys, np.nan)
-            row["note"] = self.reason
+            row["note"] = f"no pooled estimate: {self.reason}"
         else:
-            s = self.result.summary_frame(alpha=self.alpha).iloc[0]
             row |= {
                 "estimate_logit": s["estimate"], "se_logit": s["se"], "tau2": s["tau2"],
                 "i2": s["i2"], "auc_pooled": expit(s["estimate"]),
@@ -504,9 +623,22 @@ class AimPooling:
                 "pi_low": expit(s["pi_low"]), "pi_high": expit(s["pi_high"]),
                 "q": s["q"], "q_pvalue": s["q_pvalue"],
             }
-            shown_not_pooled = self.k_shown - self.k_pooled
-            row["note"] = (f"{shown_not_pooled} of {self.k_shown} studies not pooled (no "
-                           "variance)" if shown_not_pooled else "")
+            left = self.studies.loc[~self.studies["pooled"].astype(bool), "not_pooled_reason"]
+            training = int(left.astype(str).str.startswith("training-cohort").sum())
+            notes = [f"{n} of {self.k_shown} studies not pooled ({why})" for n, why in (
+                (len(left) - training, "no variance"), (training, "training AUC left out")) if n]
+            if self.n_training_pooled:
+                n = self.n_training_pooled
+                notes.append(f"{n} pooled {'study' if n == 1 else 'studies'} represented by a "
+                             "training-cohort (apparent) AUC")
+            if self.result.pi_note:
+                notes.append(self.result.pi_note)
+            row["note"] = "; ".join(notes)
+        row |= {"estimator": self.method,
+                "ci_method": "" if s is None else s["ci_method"],
+                "pi_distribution": "" if s is None else s["pi_distribution"],
+                "variance_route": self.variance_routes(),
+                "n_training": self.n_training_pooled}
         return pd.DataFrame([row])
 
     def study_intervals(self) -> pd.DataFrame:
@@ -606,6 +738,9 @@ def pool_by_aim(
     knapp_hartung: bool = False,
     aims: Sequence[str] = AIMS,
     alpha: float = 0.05,
+    pi_distribution: str = "ci",
+    pi_min_k: int = PI_MIN_K,
+    training: str = "pool",
 ) -> dict[str, AimPooling]:
     """Pool logit AUCs per aim with :func:`synth.meta.pool`.
 
@@ -616,29 +751,41 @@ def pool_by_aim(
     method : {"REML", "DL", "PM", "FE"}, default "REML"
         Estimator of tau² (REML is metafor's default and the recommended one).
     knapp_hartung : bool, default False
-        Knapp-Hartung adjustment of the SE, t(k − 1) intervals (metamisc's default).
+        Knapp-Hartung adjustment of the SE, t(k − 1) confidence interval. Off by default, as in
+        metafor (``test="z"``); metamisc's ``valmeta`` applies it by default, so set True (and
+        ``pi_distribution="t(k-2)"``) to reproduce metamisc.
     aims : sequence of str, default all aims
         Aims to pool, in the data dictionary's order.
     alpha : float, default 0.05
         Significance level of confidence and prediction intervals.
+    pi_distribution : {"ci", "z", "t(k-1)", "t(k-2)"}, default "ci"
+        Reference distribution of the prediction interval (:data:`synth.meta.PI_DISTRIBUTIONS`);
+        ``"ci"`` is metafor's (normal, t(k − 1) with Knapp-Hartung), ``"t(k-2)"`` metamisc's.
+    pi_min_k : int, default 3
+        Fewest pooled studies for a prediction interval (:data:`synth.meta.PI_MIN_K`); below
+        it the interval is NaN and the pooled table's ``note`` says why.
+    training : {"pool", "exclude"}, default "pool"
+        Whether a study represented by a training-cohort AUC is pooled (:data:`TRAINING_OPTIONS`).
 
     Returns
     -------
     dict of str to AimPooling
         One entry per aim, in the data dictionary's order; an aim with fewer than 2 poolable
         studies has ``result=None`` and a ``reason``.
-
-    Notes
-    -----
-    The prediction interval is metafor's (normal quantile; t(k − 1) with Knapp-Hartung);
-    metamisc uses t(k − 2), which is wider for small k.
     """
     aims = _check_aims(aims)
     if str(method).upper() not in METHODS:
         check_choice("method", method, METHODS)
+    check_choice("pi_distribution", pi_distribution, PI_DISTRIBUTIONS)
+    training = str(check_choice("training", training, TRAINING_OPTIONS))
     out: dict[str, AimPooling] = {}
     for aim in aims:
         studies = table[table["aim"] == aim].copy()
+        if training == "exclude" and len(studies):
+            left_out = (studies["cohort"] == "training") & studies["poolable"].astype(bool)
+            studies.loc[left_out, "poolable"] = False
+            studies.loc[left_out, "not_pooled_reason"] = (
+                "training-cohort AUC left out (training='exclude')")
         poolable = studies["poolable"].to_numpy(dtype=bool)
         k = int(poolable.sum())
         studies["pooled"] = False
@@ -654,7 +801,8 @@ def pool_by_aim(
             used = studies[poolable]
             try:
                 result = pool(used["logit_auc"], used["var_logit"], method=method,
-                              knapp_hartung=knapp_hartung, alpha=alpha)
+                              knapp_hartung=knapp_hartung, alpha=alpha,
+                              pi_distribution=pi_distribution, pi_min_k=pi_min_k)
             except (TooFewStudiesError, ValueError, RuntimeError) as exc:
                 reason = f"pooling failed: {exc}"
             else:
@@ -673,6 +821,9 @@ def pooled_table(
     knapp_hartung: bool = False,
     aims: Sequence[str] = AIMS,
     alpha: float = 0.05,
+    pi_distribution: str = "ci",
+    pi_min_k: int = PI_MIN_K,
+    training: str = "pool",
 ) -> pd.DataFrame:
     """Pooled AUC per aim and estimator (``auc_pooled.csv``).
 
@@ -682,7 +833,7 @@ def pooled_table(
         Output of :func:`study_variances`.
     methods : sequence of str, default ("REML", "DL", "PM")
         tau² estimators, one row each per aim.
-    knapp_hartung, aims, alpha
+    knapp_hartung, aims, alpha, pi_distribution, pi_min_k, training
         As in :func:`pool_by_aim`.
 
     Returns
@@ -690,11 +841,13 @@ def pooled_table(
     pandas.DataFrame
         Rows aim x method in that order; columns of :meth:`AimPooling.pooled_frame`: ``aim,
         method, knapp_hartung, k, k_shown, estimate_logit, se_logit, tau2, i2, auc_pooled,
-        ci_low, ci_high, pi_low, pi_high, q, q_pvalue, note``.
+        ci_low, ci_high, pi_low, pi_high, q, q_pvalue, estimator, ci_method, pi_distribution,
+        variance_route, n_training, note``.
     """
     frames = []
     per_method = {m: pool_by_aim(table, method=m, knapp_hartung=knapp_hartung, aims=aims,
-                                 alpha=alpha) for m in methods}
+                                 alpha=alpha, pi_distribution=pi_distribution,
+                                 pi_min_k=pi_min_k, training=training) for m in methods}
     for aim in _check_aims(aims):
         for m in methods:
             frames.append(per_method[m][aim].pooled_frame())

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="notebook parameter (value read as YAML), repeatable")
     run.add_argument("--force", action="store_true",
                      help="re-run notebooks whose inputs did not change")
+    run.add_argument("--cold-kernels", action="store_true",
+                     help="start each notebook's kernel when its turn comes, not ahead "
+                     "(synth.yaml: warm_kernels: false)")
 
     dic = sub.add_parser("dictionary", help="print (or --write) the data dictionary")
     dic.add_argument("--write", metavar="FILE", help="write to FILE instead of printing")
@@ -70,7 +73,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs {args.jobs}: a whole number >= 1")
     config = with_overrides(config, reviews=args.review, notebooks=args.only, params=params,
-                            jobs=args.jobs, force=args.force)
+                            jobs=args.jobs, force=args.force,
+                            warm_kernels=False if args.cold_kernels else None)
     results = run(config, on_result=lambda r: print(r.describe(), flush=True))
     if not results:
         print(f"nothing to run: no review folders under {config.data_dir} "

@@ -2,7 +2,8 @@
 
 :func:`load_config` rejects unknown keys and values outside what is allowed, one line each, so
 that a typo stops the run before anything executes; :func:`with_overrides` applies the
-command line's ``--review``, ``--only``, ``--param``, ``--jobs`` and ``--force``.
+command line's ``--review``, ``--only``, ``--param``, ``--jobs``, ``--force`` and
+``--cold-kernels``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class RunConfig:
     table_formats: tuple[str, ...] | None = None
     jobs: int = 1
     force: bool = False
+    warm_kernels: bool = True
+    """Start each notebook's kernel, with its imports loaded, while the one before executes
+    (:mod:`synth.kernels`); False starts it when the notebook's turn comes."""
     root: Path | None = None
     """Folder that manifest paths are relative to (the config file's); default: the cwd."""
 
@@ -62,6 +66,7 @@ _CONFIG_KEYS: dict[str, str] = {
     "reviews": "a list of review folder names (empty: all)",
     "notebooks": "a list of notebooks, e.g. 01 or 01_review_overview (empty: all)",
     "jobs": "a whole number >= 1, or auto (one per CPU)",
+    "warm_kernels": "true (start the next notebook's kernel ahead) or false",
     "figures": "a mapping with formats and dpi",
     "tables": "a mapping with formats",
     "parameters": "a mapping of notebook parameters",
@@ -127,6 +132,11 @@ def load_config(path: str | Path | None) -> RunConfig:
             kw["jobs"] = jobs
         else:
             bad("jobs", jobs, _CONFIG_KEYS["jobs"])
+    if "warm_kernels" in data:
+        if isinstance(data["warm_kernels"], bool):
+            kw["warm_kernels"] = data["warm_kernels"]
+        else:
+            bad("warm_kernels", data["warm_kernels"], _CONFIG_KEYS["warm_kernels"])
     for section, allowed in (("figures", ("formats", "dpi")), ("tables", ("formats",))):
         value = data.get(section)
         if value is None:
@@ -178,11 +188,13 @@ def notebook_name(value: str | int) -> str:
 
 def with_overrides(config: RunConfig, *, reviews: Iterable[str] = (),
                    notebooks: Iterable[str] = (), params: dict[str, Any] | None = None,
-                   jobs: int | None = None, force: bool = False) -> RunConfig:
+                   jobs: int | None = None, force: bool = False,
+                   warm_kernels: bool | None = None) -> RunConfig:
     """The config with command-line choices applied (non-empty ones replace the config's)."""
     return replace(config, reviews=tuple(reviews) or config.reviews,
                    notebooks=tuple(notebooks) or config.notebooks,
                    overrides={**config.overrides, **(params or {})},
                    jobs=jobs if jobs is not None else config.jobs,
-                   force=force or config.force)
+                   force=force or config.force,
+                   warm_kernels=config.warm_kernels if warm_kernels is None else warm_kernels)
 

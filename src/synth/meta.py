@@ -26,10 +26,14 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, stats
 
+from synth import intervals
 from synth.errors import check_choice
+from synth.intervals import PI_DISTRIBUTIONS, PI_MIN_K
 
 __all__ = [
     "METHODS",
+    "PI_DISTRIBUTIONS",
+    "PI_MIN_K",
     "ConvergenceError",
     "EggerResult",
     "Heterogeneity",
@@ -137,7 +141,8 @@ class PooledResult:
     ci_low, ci_high : float
         Confidence interval at level ``1 - alpha``.
     pi_low, pi_high : float
-        Prediction interval for the true effect in a new study at level ``1 - alpha``.
+        Prediction interval for the true effect in a new study at level ``1 - alpha``; NaN with
+        fewer than ``pi_min_k`` studies (see :attr:`pi_note`).
     tau2 : float
         Between-study variance (0 for ``"FE"``).
     i2 : float
@@ -149,6 +154,10 @@ class PooledResult:
         ``weights()``).
     alpha : float
         Significance level used for ``ci_*`` and ``pi_*``.
+    pi_distribution : str
+        Reference distribution of the prediction interval (:data:`PI_DISTRIBUTIONS`).
+    pi_min_k : int
+        Fewest studies for a prediction interval.
     """
 
     method: str
@@ -167,6 +176,8 @@ class PooledResult:
     q_pvalue: float
     weights: tuple[float, ...]
     alpha: float
+    pi_distribution: str = "ci"
+    pi_min_k: int = PI_MIN_K
 
     @property
     def heterogeneity(self) -> Heterogeneity:
@@ -174,6 +185,16 @@ class PooledResult:
         return Heterogeneity(
             tau2=self.tau2, i2=self.i2, q=self.q, df=self.q_df, pvalue=self.q_pvalue
         )
+
+    @property
+    def pi_df(self) -> int | None:
+        """Degrees of freedom of the prediction interval's t distribution (None: normal)."""
+        return intervals.pi_df(self.pi_distribution, self.k, self.knapp_hartung)
+
+    @property
+    def pi_note(self) -> str:
+        """Why there is no prediction interval ("" when there is one)."""
+        return intervals.pi_note(self.k, self.pi_min_k)
 
     @property
     def df(self) -> int | None:
@@ -189,7 +210,7 @@ class PooledResult:
     @property
     def pvalue(self) -> float:
         """Two-sided p-value of :attr:`statistic`."""
-        return _two_sided_p(self.statistic, self.df)
+        return intervals.two_sided_p(self.statistic, self.df)
 
     def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
         """One-row tidy table of the pooled result.
@@ -205,11 +226,13 @@ class PooledResult:
         pandas.DataFrame
             One row with columns ``method``, ``knapp_hartung``, ``k``, ``estimate``, ``se``,
             ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high``, ``tau2``, ``i2``, ``q``, ``q_df``,
-            ``q_pvalue``, ``alpha``.
+            ``q_pvalue``, ``alpha``, ``ci_method`` (``Wald z`` or ``Knapp-Hartung t(k-1)``),
+            ``pi_distribution`` (e.g. ``t(k-2): t, df = 5``) and ``pi_note``.
         """
-        level = self.alpha if alpha is None else _check_alpha(alpha)
-        crit = _critical_value(level, self.df)
-        pi_se = float(np.sqrt(self.se**2 + self.tau2))
+        level = self.alpha if alpha is None else intervals.check_alpha(alpha)
+        crit = intervals.critical_value(level, self.df)
+        pi_low, pi_high = intervals.prediction_interval(self.estimate, self.se, self.tau2, level,
+                                               self.pi_df, self.k, self.pi_min_k)
         row: dict[str, Any] = {
             "method": self.method,
             "knapp_hartung": self.knapp_hartung,
@@ -218,14 +241,17 @@ class PooledResult:
             "se": self.se,
             "ci_low": self.estimate - crit * self.se,
             "ci_high": self.estimate + crit * self.se,
-            "pi_low": self.estimate - crit * pi_se,
-            "pi_high": self.estimate + crit * pi_se,
+            "pi_low": pi_low,
+            "pi_high": pi_high,
             "tau2": self.tau2,
             "i2": self.i2,
             "q": self.q,
             "q_df": self.q_df,
             "q_pvalue": self.q_pvalue,
             "alpha": level,
+            "ci_method": "Knapp-Hartung t(k-1)" if self.knapp_hartung else "Wald z",
+            "pi_distribution": intervals.pi_label(self.pi_distribution, self.pi_df),
+            "pi_note": self.pi_note,
         }
         return pd.DataFrame([row])
 
@@ -310,8 +336,8 @@ class MetaRegressionResult:
         pandas.DataFrame
             Columns ``term``, ``estimate``, ``se``, ``z``, ``pvalue``, ``ci_low``, ``ci_high``.
         """
-        level = self.alpha if alpha is None else _check_alpha(alpha)
-        crit = _critical_value(level, None)
+        level = self.alpha if alpha is None else intervals.check_alpha(alpha)
+        crit = intervals.critical_value(level, None)
         coef = np.asarray(self.coef)
         se = np.asarray(self.se)
         return pd.DataFrame(
@@ -373,6 +399,8 @@ def pool(
     method: str = "REML",
     knapp_hartung: bool = False,
     alpha: float = 0.05,
+    pi_distribution: str = "ci",
+    pi_min_k: int = PI_MIN_K,
 ) -> PooledResult:
     """Pool effect sizes with inverse-variance weights under a random- or fixed-effect model.
 
@@ -391,6 +419,12 @@ def pool(
         intervals (metafor ``test="knha"``; the factor is not truncated at 1).
     alpha : float, default 0.05
         Significance level of the intervals.
+    pi_distribution : {"ci", "z", "t(k-1)", "t(k-2)"}, default "ci"
+        Reference distribution of the prediction interval (:data:`PI_DISTRIBUTIONS`): the
+        confidence interval's (metafor), the normal, or t with k − 1 or k − 2 df (metamisc).
+    pi_min_k : int, default :data:`PI_MIN_K` (3)
+        Fewest studies for a prediction interval; below it ``pi_low``/``pi_high`` are NaN and
+        :attr:`PooledResult.pi_note` says why.
 
     Returns
     -------
@@ -420,8 +454,8 @@ def pool(
 
     I² is metafor's: 100 tau² / (tau² + s²) with the "typical" within-study variance
     s² = (k − 1) Σw / ((Σw)² − Σw²), w = 1/vi; for "FE" it is max(0, 100 (Q − df) / Q).
-    The prediction interval is estimate ± crit sqrt(se² + tau²), crit the normal quantile, or the
-    t(k − 1) quantile with Knapp–Hartung (metafor ``predict``; metamisc uses t(k − 2) instead).
+    The prediction interval is estimate ± crit sqrt(se² + tau²) (se Knapp–Hartung scaled if
+    requested), crit the quantile of ``pi_distribution``; ``"t(k-2)"`` is metamisc's.
 
     Validated against metafor 3.8 (``rma``) on the BCG vaccine trials for all four methods, with
     and without Knapp–Hartung, to 1e-4 absolute (``tests/test_meta.py``). The one exception is
@@ -436,7 +470,9 @@ def pool(
     0    -0.877  -1.852    0.098  0.78
     """
     method = _check_method(method)
-    alpha = _check_alpha(alpha)
+    alpha = intervals.check_alpha(alpha)
+    pi_distribution = str(check_choice("pi_distribution", pi_distribution, PI_DISTRIBUTIONS))
+    pi_min_k = intervals.check_min_k("pi_min_k", pi_min_k, 2)
     y, v = _check_inputs(yi, vi, needed=2, analysis="pooling")
     k = y.size
     X = np.ones((k, 1))
@@ -453,8 +489,10 @@ def pool(
 
     q, q_df, q_pvalue, i2 = _heterogeneity_stats(y, v, X, tau2, method)
     df = k - 1 if knapp_hartung else None
-    crit = _critical_value(alpha, df)
-    pi_se = float(np.sqrt(se**2 + tau2))
+    crit = intervals.critical_value(alpha, df)
+    pi_low, pi_high = intervals.prediction_interval(estimate, se, tau2, alpha,
+                                           intervals.pi_df(pi_distribution, k, knapp_hartung), k,
+                                           pi_min_k)
     return PooledResult(
         method=method,
         knapp_hartung=bool(knapp_hartung),
@@ -463,8 +501,8 @@ def pool(
         se=se,
         ci_low=estimate - crit * se,
         ci_high=estimate + crit * se,
-        pi_low=estimate - crit * pi_se,
-        pi_high=estimate + crit * pi_se,
+        pi_low=pi_low,
+        pi_high=pi_high,
         tau2=float(tau2),
         i2=i2,
         q=q,
@@ -472,6 +510,8 @@ def pool(
         q_pvalue=q_pvalue,
         weights=tuple(float(x) for x in 100.0 * w / sum_w),
         alpha=alpha,
+        pi_distribution=pi_distribution,
+        pi_min_k=pi_min_k,
     )
 
 
@@ -527,7 +567,7 @@ def meta_regression(
     coefficients, standard errors and residual tau² to 1e-4, R² to 0.01 percentage points.
     """
     method = _check_method(method)
-    alpha = _check_alpha(alpha)
+    alpha = intervals.check_alpha(alpha)
     y, v = _check_inputs(yi, vi, needed=2, analysis="meta-regression")
     k = y.size
     moderators, names = _moderator_matrix(X, k)
@@ -770,19 +810,6 @@ def _heterogeneity_stats(
     return q, int(df), q_pvalue, float(i2)
 
 
-def _critical_value(alpha: float, df: int | None) -> float:
-    """Two-sided critical value: normal, or t with ``df`` degrees of freedom."""
-    if df is None:
-        return float(stats.norm.isf(alpha / 2))
-    return float(stats.t.isf(alpha / 2, df))
-
-
-def _two_sided_p(statistic: float, df: int | None) -> float:
-    if df is None:
-        return float(2.0 * stats.norm.sf(abs(statistic)))
-    return float(2.0 * stats.t.sf(abs(statistic), df))
-
-
 # ---------------------------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------------------------
@@ -794,12 +821,6 @@ def _check_method(method: str) -> str:
     if name in METHODS:
         return str(name)
     return str(check_choice("method", method, METHODS))  # raises, naming the caller's value
-
-
-def _check_alpha(alpha: float) -> float:
-    if not (isinstance(alpha, int | float) and 0.0 < float(alpha) < 1.0):
-        raise ValueError(f"alpha={alpha!r} must be a number strictly between 0 and 1, e.g. 0.05.")
-    return float(alpha)
 
 
 def _as_1d(values: ArrayLike, name: str) -> np.ndarray:

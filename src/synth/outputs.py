@@ -14,9 +14,11 @@ in JupyterLab) nothing is logged and the defaults below apply.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +40,7 @@ from synth.files import (
 from synth.plots.style import MANUSCRIPT, PRINT_DPI
 
 __all__ = ["READABLE_MAX_ROWS", "READABLE_DIGITS", "run_context", "save_figure", "write_table",
-           "output_dirs", "spreadsheet_safe"]
+           "output_dirs", "spreadsheet_safe", "printable"]
 
 READABLE_MAX_ROWS = 1000
 """Most rows written to the formats people read (Markdown, LaTeX, HTML, Word): a longer table
@@ -63,7 +65,19 @@ def _saving_style() -> dict[str, object]:
     return {"font.family": rc["font.family"], "font.sans-serif": rc["font.sans-serif"],
             **_VECTOR_TEXT}
 
-_SPREADSHEET_FORMULA = ("=", "+", "-", "@")
+
+_STARTS_FORMULA = re.compile(r"[\t\r\n]|\s*[=+\-@\uff1d\uff0b\uff0d\uff20]")
+"""What starts a formula in a spreadsheet: = + - @ (or their fullwidth forms, which some
+versions of Excel take for the ASCII ones), also after spaces, or a tab, CR or LF."""
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+_LATEX_PATTERN = re.compile("|".join(re.escape(k) for k in _LATEX_SPECIAL))
 
 
 def run_context() -> dict[str, Any] | None:
@@ -248,16 +262,58 @@ def _figure_metadata(fmt: str, metadata: dict[str, str] | None, provenance: str 
 
 
 def spreadsheet_safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading apostrophe.
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe.
 
-    Numbers written as text (``-0.1``) are left alone.
+    A formula starts with ``=``, ``+``, ``-`` or ``@`` (or their fullwidth forms), also after
+    leading spaces; text starting with a tab, carriage return or line feed is treated alike, as
+    spreadsheets strip them. Numbers written as text (``-0.1``) are left alone.
     """
-    if isinstance(value, str) and value.startswith(_SPREADSHEET_FORMULA):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
+    if (isinstance(value, str) and _STARTS_FORMULA.match(value)
+            and not _NUMBER_TEXT.fullmatch(value)):
+        return "'" + value
     return value
+
+
+def printable(value: object) -> object:
+    """Text without control characters, which no table format can hold (a bell, a NUL, ...).
+
+    Tabs, line feeds and carriage returns stay; every other C0 or C1 control character and the
+    non-characters U+FFFE and U+FFFF are removed, and an unpaired surrogate (text decoded with
+    ``surrogateescape``) becomes U+FFFD. Anything but text is returned as it is.
+    """
+    if not isinstance(value, str):
+        return value
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", value))
+
+
+def _one_line(value: object) -> object:
+    """Line breaks (and the spaces around them) as one space: a cell of a readable table."""
+    return _NEWLINES.sub(" ", value) if isinstance(value, str) else value
+
+
+def _markdown_text(value: object) -> object:
+    """Text that Markdown prints as it is: its markup characters backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value) if isinstance(value, str) else value
+
+
+def _latex_text(value: object) -> object:
+    """Text that LaTeX prints as it is (``gu\\_2019``, ``\\textless{}``)."""
+    if not isinstance(value, str):
+        return value
+    return _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIAL[m.group()], value)
+
+
+def _export_cells(df: pd.DataFrame, *steps: Callable[[object], object]) -> pd.DataFrame:
+    """``df`` with every text cell and column name passed through ``steps``, in order."""
+
+    def each(value: object) -> object:
+        for step in steps:
+            value = step(value)
+        return value
+
+    out = df.map(each) if len(df) else df.copy()
+    out.columns = [each(c) for c in df.columns]
+    return out
 
 
 
@@ -269,7 +325,7 @@ def _readable_float(value: float) -> str:
 def _html_document(df: pd.DataFrame, title: str) -> str:
     table = df.to_html(index=False, na_rep="", float_format=_readable_float, border=0)
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-            f"<title>{title}</title>\n<style>table{{border-collapse:collapse;"
+            f"<title>{html.escape(str(printable(title)))}</title>\n<style>table{{border-collapse:collapse;"
             "font-family:Arial,sans-serif;font-size:9pt}th,td{padding:2pt 6pt;text-align:left}"
             "thead th{border-top:1pt solid #000;border-bottom:0.5pt solid #000}"
             "tbody tr:last-child td{border-bottom:1pt solid #000}</style></head>\n"
@@ -294,7 +350,7 @@ def _write_docx(df: pd.DataFrame, path: Path, title: str) -> None:
     normal = doc.styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(9)
-    doc.core_properties.title = title
+    doc.core_properties.title = str(printable(title))
     table = doc.add_table(rows=len(df) + 1, cols=len(df.columns))
     table.style = "Table Grid"
     for cell, name in zip(table.rows[0].cells, df.columns, strict=True):
@@ -338,9 +394,14 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, markdown: bool = True,
     CSV and XLSX keep every number at full precision, so results can be checked against R: a
     CSV read back with ``pandas.read_csv`` equals the table to the last bit; XLSX holds the 16
     significant digits that openpyxl (like Excel's other writers) stores for a number;
-    only the formats people read round to :data:`READABLE_DIGITS` significant digits. In the
-    spreadsheet-bound files, text that would start a formula gets a leading apostrophe (see
-    :func:`spreadsheet_safe`).
+    only the formats people read round to :data:`READABLE_DIGITS` significant digits.
+
+    Text is written so that no format runs or renders it: in every format, text that would
+    start a spreadsheet formula gets a leading apostrophe (:func:`spreadsheet_safe`; HTML,
+    Word and Markdown tables are pasted into spreadsheets too) and control characters are
+    removed (:func:`printable`); HTML escapes its markup, Markdown and LaTeX escape their
+    special characters, and line breaks inside a cell become spaces in the formats people read.
+    Column names are treated like cells.
     """
     context = run_context()
     stem = Path(stem)
@@ -359,18 +420,20 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, markdown: bool = True,
                 stem.with_name(f"{stem.name}.{fmt}").unlink(missing_ok=True)
             print(f"{stem.name}: {len(df)} rows, more than {readable_max_rows}; written as "
                   f"{', '.join(formats) or 'nothing'}, not {', '.join(left_out)}.")
-    safe = df.map(spreadsheet_safe) if len(df) else df
+    safe = _export_cells(df, printable, spreadsheet_safe)
     writers: dict[str, Callable[[Path], None]] = {
         "csv": lambda p: safe.to_csv(p, index=False),
-        "md": lambda p: p.write_text(df.to_markdown(index=False,
-                                                    floatfmt=f".{READABLE_DIGITS}g") + "\n",
-                                     encoding="utf-8"),
+        "md": lambda p: p.write_text(
+            _export_cells(safe, _one_line, _markdown_text).to_markdown(
+                index=False, floatfmt=f".{READABLE_DIGITS}g") + "\n", encoding="utf-8"),
         "tex": lambda p: p.write_text(
-            df.to_latex(index=False, escape=True, na_rep="",
-                        float_format=_readable_float), encoding="utf-8"),
-        "html": lambda p: p.write_text(_html_document(df, stem.name), encoding="utf-8"),
+            _export_cells(safe, _one_line, _latex_text).to_latex(
+                index=False, escape=False, na_rep="", float_format=_readable_float),
+            encoding="utf-8"),
+        "html": lambda p: p.write_text(_html_document(_export_cells(safe, _one_line), stem.name),
+                                       encoding="utf-8"),
         "xlsx": lambda p: safe.to_excel(p, index=False, engine="openpyxl"),
-        "docx": lambda p: _write_docx(df, p, stem.name),
+        "docx": lambda p: _write_docx(safe, p, stem.name),
     }
     paths = [atomic_write(stem.with_name(f"{stem.name}.{fmt}"), writers[fmt]) for fmt in formats]
     _log_output(context, paths)

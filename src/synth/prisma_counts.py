@@ -31,6 +31,7 @@ from synth.errors import HEADER_ROW, Problem, did_you_mean, sheet_row
 __all__ = [
     "NOT_REPORTED",
     "LOG_FILENAME",
+    "NAMED_KEYS",
     "Count",
     "OtherMethods",
     "PrismaCounts",
@@ -103,6 +104,11 @@ _OTHER_COUNTS = ("sought", "not_retrieved", "assessed")
 _OTHER_NAMED = ("sources", "excluded_reasons")
 _TOP_KEYS = (*_TOP_NAMED, "removed_before_screening", *_TOP_COUNTS, "other_methods", "source",
              "strict")
+
+NAMED_KEYS: tuple[tuple[str, ...], ...] = (*((k,) for k in _TOP_NAMED),
+                                           *(("other_methods", k) for k in _OTHER_NAMED))
+"""Key paths whose keys are names (databases, sources, exclusion reasons): free text, which in
+a workbook's ``prisma`` sheet may hold dots (``excluded_reasons.Not GEP-NET, e.g. lung.``)."""
 
 
 def _is_not_reported(value: Any) -> bool:

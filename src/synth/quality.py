@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from synth.instruments import (
     INSTRUMENTS,
@@ -459,7 +460,9 @@ def rater_agreement(quality: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B
     pandas.DataFrame
         ``number, component, short, weights, n_studies, n_agree, percent_agreement, kappa,
         ci_low, ci_high`` in instrument order; ``weights`` is "linear" or "none"; the interval
-        is statsmodels' asymptotic 95 % confidence interval.
+        is statsmodels' asymptotic 95 % confidence interval (kappa ± 1.96 SE), bounded to
+        [−1, 1], the range of kappa (with few studies and high agreement the Wald limits
+        pass 1).
     """
     from statsmodels.stats.inter_rater import cohens_kappa  # on use: keeps `import synth` fast
 
@@ -476,7 +479,8 @@ def rater_agreement(quality: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B
         used = set(x) | set(y)
         if n and len(used) > 1:
             res = cohens_kappa(table, wt="linear" if item.ordinal else None)
-            kappa, low, high = float(res.kappa), float(res.kappa_low), float(res.kappa_upp)
+            kappa = float(res.kappa)
+            low, high = (float(np.clip(v, -1.0, 1.0)) for v in (res.kappa_low, res.kappa_upp))
         agree = int((x == y).sum())
         out.append({
             "number": item.number, "component": item.name, "short": item.short,
@@ -528,7 +532,14 @@ def icc_totals(ratings: pd.DataFrame, *, targets: str = "study_id", raters: str 
     Returns
     -------
     IccResult
-        ICC, its 95 % confidence interval (pingouin reports it to two decimals), the F test.
+        ICC, its 95 % confidence interval at full precision, the F test.
+
+    Notes
+    -----
+    pingouin gives the ICC and F test but rounds the interval to two decimals; the interval is
+    recomputed here from the two-way ANOVA mean squares with the same formula (McGraw & Wong,
+    Psychol Methods 1996;1:30-46, case 2A; the F approximation of Satterthwaite), so the
+    tables carry it unrounded (``tests/test_quality.py`` checks it against pingouin's).
     """
     import pingouin  # imported on use: it takes seconds and pulls in matplotlib
 
@@ -549,10 +560,33 @@ def icc_totals(ratings: pd.DataFrame, *, targets: str = "study_id", raters: str 
         table = pingouin.intraclass_corr(data=data, targets=targets, raters=raters,
                                          ratings=values)
     row = table[table["Type"] == "ICC(A,1)"].iloc[0]
-    low, high = (float(v) for v in row["CI95"])
+    low, high = _icc_a1_interval(data, targets, raters, values, float(row["ICC"]))
     return IccResult(icc=float(row["ICC"]), ci_low=low, ci_high=high, f=float(row["F"]),
                      df1=int(row["df1"]), df2=int(row["df2"]), pvalue=float(row["pval"]),
                      n_studies=int(len(counts)), raters=names)
+
+
+def _icc_a1_interval(data: pd.DataFrame, targets: str, raters: str, values: str, icc: float,
+                     level: float = 0.95) -> tuple[float, float]:
+    """95 % CI of ICC(A,1) (McGraw & Wong 1996, case 2A), unrounded; as pingouin computes it."""
+    wide = data.pivot(index=targets, columns=raters, values=values).to_numpy(dtype=float)
+    n, k = wide.shape
+    grand = wide.mean()
+    ss_rows = k * ((wide.mean(axis=1) - grand) ** 2).sum()
+    ss_cols = n * ((wide.mean(axis=0) - grand) ** 2).sum()
+    ss_err = ((wide - grand) ** 2).sum() - ss_rows - ss_cols
+    msb, msj = ss_rows / (n - 1), ss_cols / (k - 1)
+    mse = ss_err / ((n - 1) * (k - 1))
+    alpha = 1.0 - level
+    fj = msj / mse
+    vn = (k - 1) * (n - 1) * (k * icc * fj + n * (1 + (k - 1) * icc) - k * icc) ** 2
+    vd = (n - 1) * (k * icc * fj) ** 2 + (n * (1 + (k - 1) * icc) - k * icc) ** 2
+    v = vn / vd
+    f_upper = stats.f.ppf(1 - alpha / 2, n - 1, v)
+    f_lower = stats.f.ppf(1 - alpha / 2, v, n - 1)
+    low = n * (msb - f_upper * mse) / (f_upper * (k * msj + (k * n - k - n) * mse) + n * msb)
+    high = n * (f_lower * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f_lower * msb)
+    return float(low), float(high)
 
 
 # --- everything notebook 04 writes -----------------------------------------------------------

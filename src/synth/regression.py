@@ -33,6 +33,8 @@ from synth.schema import AIMS, COHORTS
 
 __all__ = [
     "MODERATORS",
+    "MIN_K_SMALL_STUDY",
+    "MIN_K_PER_MODERATOR",
     "FUNNEL_LEVEL",
     "RegressionFit",
     "fit_meta_regression",
@@ -47,6 +49,15 @@ __all__ = [
 MODERATORS: tuple[str, ...] = ("year", "cohort", "rqs")
 """Study-level moderators for :func:`fit_meta_regression`: publication year, cohort type of the
 representative AUC (training as reference), RQS percentage (needs quality data)."""
+
+MIN_K_SMALL_STUDY = 10
+"""Default fewest studies for Egger's test: with fewer the test cannot tell asymmetry from chance
+(Sterne et al., BMJ 2011;343:d4002; Cochrane Handbook for Systematic Reviews of Interventions
+6.4, section 13.3.5.4)."""
+
+MIN_K_PER_MODERATOR = 10
+"""Default fewest studies per moderator term of a meta-regression (Cochrane Handbook 6.4,
+section 10.11.5.1: "at least ten studies for each characteristic modelled")."""
 
 FUNNEL_LEVEL = 0.95
 """Level of a funnel plot's pseudo confidence limits, centre ± z·SE."""
@@ -169,6 +180,7 @@ def fit_meta_regression(
     moderator: str,
     rqs: pd.Series | None = None,
     method: str = "REML",
+    min_k_per_moderator: int = MIN_K_PER_MODERATOR,
 ) -> RegressionFit:
     """Mixed-effects meta-regression of logit AUC on a study-level moderator within an aim.
 
@@ -186,6 +198,9 @@ def fit_meta_regression(
         :func:`synth.quality.consensus_percent`.
     method : str, default "REML"
         tau² estimator (:data:`synth.meta.METHODS`).
+    min_k_per_moderator : int, default :data:`MIN_K_PER_MODERATOR` (10)
+        Fewest studies per moderator term (one for year or RQS, one per non-reference cohort);
+        with fewer the regression is not run and ``reason`` says so.
 
     Returns
     -------
@@ -200,6 +215,7 @@ def fit_meta_regression(
     """
     aim = _check_aim(aim)
     moderator = str(check_choice("moderator", moderator, MODERATORS))
+    min_k_per_moderator = _check_min_k("min_k_per_moderator", min_k_per_moderator)
     used = with_labels(table[(table["aim"] == aim) & table["poolable"]].copy())
     reason = ""
     if moderator == "rqs":
@@ -234,6 +250,12 @@ def fit_meta_regression(
         why = f"the {values} is the same for all {len(data)} studies" if len(data) else \
             "no studies with a variance"
         return RegressionFit(aim, moderator, method, data, None, why)
+    needed = min_k_per_moderator * design.shape[1]
+    if len(data) < needed:
+        return RegressionFit(aim, moderator, method, data, None,
+                             f"not run: k = {len(data)} < {needed} ({min_k_per_moderator} "
+                             f"studies per moderator term x {design.shape[1]}; "
+                             "min_k_per_moderator, Cochrane Handbook 10.11.5.1)")
     try:
         result = meta_regression(data["logit_auc"], data["var_logit"], design, method=method)
     except TooFewStudiesError as exc:
@@ -253,6 +275,7 @@ def meta_regressions(
     moderators: Sequence[str] = MODERATORS,
     rqs: pd.Series | None = None,
     method: str = "REML",
+    min_k_per_moderator: int = MIN_K_PER_MODERATOR,
 ) -> dict[str, list[RegressionFit]]:
     """:func:`fit_meta_regression` for every moderator and every aim that has studies.
 
@@ -270,6 +293,8 @@ def meta_regressions(
         the ``"rqs"`` fits say there are no quality data.
     method : str, default "REML"
         tau² estimator (:data:`synth.meta.METHODS`).
+    min_k_per_moderator : int, default :data:`MIN_K_PER_MODERATOR` (10)
+        As in :func:`fit_meta_regression`.
 
     Returns
     -------
@@ -279,7 +304,8 @@ def meta_regressions(
     moderators = check_choices("moderators", moderators, MODERATORS)
     wanted = check_choices("aims", aims, AIMS)
     shown = [a for a in AIMS if a in wanted and (table["aim"] == a).any()]
-    return {m: [fit_meta_regression(table, aim=a, moderator=m, rqs=rqs, method=method)
+    return {m: [fit_meta_regression(table, aim=a, moderator=m, rqs=rqs, method=method,
+                                    min_k_per_moderator=min_k_per_moderator)
                 for a in shown] for m in moderators}
 
 
@@ -375,7 +401,8 @@ def egger_table(tests: Sequence[SmallStudyTest]) -> pd.DataFrame:
     return pd.concat([t.summary_frame() for t in tests], ignore_index=True)
 
 
-def small_study_test(table: pd.DataFrame, *, aim: str, method: str = "REML") -> SmallStudyTest:
+def small_study_test(table: pd.DataFrame, *, aim: str, method: str = "REML",
+                     min_k: int = MIN_K_SMALL_STUDY) -> SmallStudyTest:
     """Funnel data and Egger's regression test (logit AUC on its SE) for an aim.
 
     Parameters
@@ -386,17 +413,25 @@ def small_study_test(table: pd.DataFrame, *, aim: str, method: str = "REML") -> 
         The aim.
     method : str, default "REML"
         tau² estimator of the pooled centre and of the test's mixed-effects model.
+    min_k : int, default :data:`MIN_K_SMALL_STUDY` (10)
+        Fewest studies with a variance for the test (at least 3); the funnel data are kept
+        either way.
 
     Returns
     -------
     SmallStudyTest
-        ``egger=None`` with a reason when fewer than 3 studies have a variance. With fewer than
-        10 studies the test has little power (Sterne et al., BMJ 2011;343:d4002).
+        ``egger=None`` with a reason when fewer than ``min_k`` studies have a variance.
     """
     aim = _check_aim(aim)
+    min_k = _check_min_k("min_k", min_k, least=3)
     used = table[(table["aim"] == aim) & table["poolable"]]
     data = used[["study_id", "cohort", "logit_auc", "se_logit"]].reset_index(drop=True)
     centre = np.nan
+    if len(data) < min_k:
+        if len(data) >= 2:
+            centre = pool(data["logit_auc"], data["se_logit"] ** 2, method=method).estimate
+        return SmallStudyTest(aim, data, centre, None,
+                              f"not run: k = {len(data)} < {min_k} (min_k; Sterne et al. 2011)")
     try:
         egger = egger_test(data["logit_auc"], data["se_logit"] ** 2, method=method)
         centre = pool(data["logit_auc"], data["se_logit"] ** 2, method=method).estimate
@@ -409,7 +444,8 @@ def small_study_test(table: pd.DataFrame, *, aim: str, method: str = "REML") -> 
 
 
 def small_study_tests(table: pd.DataFrame, *, aims: Sequence[str] = AIMS,
-                      method: str = "REML") -> list[SmallStudyTest]:
+                      method: str = "REML", min_k: int = MIN_K_SMALL_STUDY
+                      ) -> list[SmallStudyTest]:
     """:func:`small_study_test` for every aim that has studies.
 
     Parameters
@@ -421,6 +457,8 @@ def small_study_tests(table: pd.DataFrame, *, aims: Sequence[str] = AIMS,
         left out.
     method : str, default "REML"
         tau² estimator.
+    min_k : int, default :data:`MIN_K_SMALL_STUDY` (10)
+        As in :func:`small_study_test`.
 
     Returns
     -------
@@ -428,5 +466,12 @@ def small_study_tests(table: pd.DataFrame, *, aims: Sequence[str] = AIMS,
         One per aim with studies (a funnel panel each).
     """
     wanted = check_choices("aims", aims, AIMS)
-    return [small_study_test(table, aim=a, method=method) for a in AIMS
+    return [small_study_test(table, aim=a, method=method, min_k=min_k) for a in AIMS
             if a in wanted and (table["aim"] == a).any()]
+
+
+def _check_min_k(name: str, value: int, least: int = 1) -> int:
+    """A study-count threshold: a whole number ≥ ``least``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        raise ValueError(f"{name}: {value!r} — allowed: a whole number ≥ {least}")
+    return int(value)

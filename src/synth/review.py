@@ -11,7 +11,6 @@ against :mod:`synth.prisma_counts`, and keys across tables.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,24 @@ import pandas as pd
 import pandera.pandas as pa
 
 from synth.errors import HEADER_ROW, Problem, ReviewDataError, did_you_mean, sheet_row
-from synth.io import Sheet, key_value_sheet, read_csv, read_workbook, read_yaml
-from synth.prisma_counts import LOG_FILENAME, PrismaCounts, parse_prisma, parse_screening_log
+from synth.io import (
+    NumberStyle,
+    Sheet,
+    find_workbooks,
+    key_value_sheet,
+    number_style,
+    parse_numbers,
+    read_csv,
+    read_workbook,
+    read_yaml,
+)
+from synth.prisma_counts import (
+    LOG_FILENAME,
+    NAMED_KEYS,
+    PrismaCounts,
+    parse_prisma,
+    parse_screening_log,
+)
 from synth.schema import AIMS, TABLES, Field, Table, pandera_schema
 
 __all__ = ["Review", "load_review", "study_labels"]
@@ -121,23 +136,21 @@ def _show(value: Any) -> str:
 
 # --- validation ------------------------------------------------------------------------------
 
-_DECIMAL_COMMA = re.compile(r"^(-?\d+),(\d+)$")
+def _coerce(series: pd.Series, f: Field, style: NumberStyle
+            ) -> tuple[pd.Series, dict[int, str]]:
+    """Convert text cells to the field's type; return (typed series, {index: hint} failed).
 
-
-def _coerce(series: pd.Series, f: Field, sep: str) -> tuple[pd.Series, list[int]]:
-    """Convert text cells to the field's type; return (typed series, indexes that failed)."""
+    Numbers are read in the file's convention (:func:`synth.io.parse_numbers`).
+    """
     text = series.astype(object).map(lambda v: v.strip() or None if isinstance(v, str) else None)
     if f.dtype == "str":
-        return text, []
-    present = text.notna()
-    numbers = text[present].astype(str)
-    if sep == ";":
-        numbers = numbers.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
-    values = pd.to_numeric(numbers, errors="coerce").astype(float)
+        return text, {}
+    parsed, bad = parse_numbers(text, style)
+    values = parsed[text.notna() & ~text.index.isin(list(bad))]
     ok = np.isfinite(values)
     if f.dtype == "int":
         ok &= values == np.round(values)
-    bad = list(values.index[~ok])
+    bad.update({idx: "" for idx in values.index[~ok]})
     typed = pd.Series(pd.NA, index=series.index, dtype="Float64")
     typed[values.index[ok]] = values[ok]
     if f.dtype == "int":
@@ -147,8 +160,8 @@ def _coerce(series: pd.Series, f: Field, sep: str) -> tuple[pd.Series, list[int]
 
 def _validate_table(sheet: Sheet, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Check a read table against its schema; return (typed frame or None, problems)."""
-    problems: list[Problem] = []
-    label, sep = sheet.label, sheet.sep
+    problems: list[Problem] = list(sheet.problems)
+    label = sheet.label
     df = sheet.frame.copy()
     df.columns = [str(c).strip() for c in df.columns]
     df = df.dropna(how="all")
@@ -179,15 +192,15 @@ def _validate_table(sheet: Sheet, table: Table) -> tuple[pd.DataFrame | None, li
 
     present = tuple(c for c in known if c in df.columns)
     typed = pd.DataFrame(index=df.index)
-    reported: set[tuple[int, str]] = set()
+    # cells the reader already reported (a workbook's error values, unsaved formulas)
+    reported: set[tuple[int, str]] = {(p.row - sheet_row(0), p.column) for p in sheet.problems
+                                      if p.row is not None and p.row > HEADER_ROW}
+    style = number_style(sheet, [c for c in present if table.field(c).dtype != "str"])
     for col in present:
         f = table.field(col)
-        typed[col], bad = _coerce(df[col], f, sep)
-        for idx in bad:
+        typed[col], bad = _coerce(df[col], f, style)
+        for idx, hint in sorted(bad.items()):
             value = str(df.at[idx, col]).strip()
-            hint = ""
-            if f.dtype != "str" and _DECIMAL_COMMA.match(value):
-                hint = " (use a decimal point, or save the file with ';' as separator)"
             problems.append(Problem(label, sheet_row(idx), col, repr(value),
                                     f.allowed_text() + hint))
             reported.add((idx, col))
@@ -312,14 +325,14 @@ def _read_prisma(path: Path) -> tuple[PrismaCounts | None, list[Problem]]:
 
 def _read_log(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem]]:
     """A screening log (CSV file or workbook sheet): the PRISMA counts derived from it."""
-    if sheet.frame is None:
+    if sheet.frame is None or sheet.problems:
         return None, list(sheet.problems)
     return parse_screening_log(sheet.frame, file=sheet.label)
 
 
 def _read_prisma_sheet(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem]]:
     """A workbook's ``prisma`` sheet (columns key, value), validated like ``prisma.yaml``."""
-    doc = key_value_sheet(sheet)
+    doc = key_value_sheet(sheet, names=NAMED_KEYS)
     if doc.problems:
         return None, list(doc.problems)
     return parse_prisma(doc.data, file=doc.label, lines=doc.lines)
@@ -362,7 +375,7 @@ def load_review(path: str | Path) -> Review:
                                            "a review folder or an .xlsx workbook")], str(path))
         workbook = path
     elif not (path / "studies.csv").exists():
-        books = sorted(path.glob("*.xlsx"))
+        books = find_workbooks(path)
         if len(books) == 1:
             workbook = books[0]
 

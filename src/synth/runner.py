@@ -7,8 +7,11 @@ The runner is a list of named steps (as papermill's ``execute.py``):
    unknown parameter is rejected) and its fingerprint: the content hashes of the review's data
    files, of the notebook and of the synth source, the parameters and the package versions;
 3. :func:`run` skips a job whose fingerprint equals that of its last successful run (unless
-   ``force``), executes the others with :func:`run_job` (papermill; in parallel processes when
-   ``jobs > 1``), and after each records the job in ``results/<review>/manifest.json``.
+   ``force``), executes the others with :func:`run_job` (papermill, ``jobs`` at a time) on
+   kernels that a :class:`synth.kernels.KernelPool` started ahead with the notebook's imports
+   loaded (a fresh kernel for every notebook), and after each records the job in
+   ``results/<review>/manifest.json``, with the hash of the lock file the environment was
+   installed from (:data:`LOCK_NAME`).
 
 A failing notebook does not stop the others. Its executed copy, with the full traceback, is kept
 in ``results/<review>/notebooks/`` like every other.
@@ -26,23 +29,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import platform
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synth.config import ConfigError, RunConfig
 from synth.errors import did_you_mean
 from synth.files import RUN_CONTEXT_ENV, atomic_write_text, remove_leftover_temporaries
 
+if TYPE_CHECKING:
+    from synth.kernels import WarmKernel
+
 __all__ = ["Job", "JobResult", "find_reviews", "find_notebooks", "plan", "run_job", "run",
-           "MANIFEST_NAME", "PAPERMILL_OPTIONS"]
+           "MANIFEST_NAME", "PAPERMILL_OPTIONS", "LOCK_NAME", "lock_file"]
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 """Notebooks the runner executes, in name order: ``NN_topic.ipynb``."""
@@ -61,6 +66,9 @@ nbclient's default, a graceful shutdown, stalls 2.5-3.5 s in some runs (6 of 84 
 here: ipykernel does not always exit on the request, and jupyter_client waits before
 terminating it). When the last cell has finished, every output is written and the kernel has
 nothing left to do, so it is stopped at once."""
+
+LOCK_NAME = "requirements.lock"
+"""The lock file (exact versions and hashes) ``make`` installs from, at the project's root."""
 
 PACKAGES = ("synth", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
             "pandera", "openpyxl", "pyyaml", "pillow", "papermill", "ipykernel")
@@ -196,6 +204,18 @@ def _package_versions() -> dict[str, str]:
     return out
 
 
+def lock_file(package: Path | None = None) -> Path | None:
+    """The project's lock file when synth runs from its source tree (``pip install -e .``)."""
+    package = package or Path(__file__).resolve().parent
+    path = package.parent.parent / LOCK_NAME
+    return path if path.is_file() else None
+
+
+def _lock_record() -> dict[str, str | None]:
+    path = lock_file()
+    return {"file": LOCK_NAME, "sha256": _sha256(path) if path else None}
+
+
 def _digest(value: object) -> str:
     text = json.dumps(value, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -312,6 +332,7 @@ def plan(config: RunConfig) -> list[Job]:
                 "table_formats": config.table_formats}
     source = _source_hash()
     packages = _package_versions()
+    lock = _lock_record()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     jobs = []
     for review in reviews:
@@ -338,7 +359,7 @@ def plan(config: RunConfig) -> list[Job]:
             output = config.results_dir / review.name / "notebooks" / nb.name
             context = {"review": review.name, "notebook": nb.name,
                        "parameters": {**defaults, **params}, "inputs": inputs,
-                       "packages": packages, "time": now, "key": key,
+                       "packages": packages, "lock": lock, "time": now, "key": key,
                        "notebook_sha256": nb_sha, "declared": defaults, **settings}
             jobs.append(Job(review, nb, output, params, context))
     return jobs
@@ -362,12 +383,20 @@ def _is_current(job: Job, manifest: dict[str, Any], root: Path) -> bool:
     return all((root / p).exists() for p in outputs)
 
 
-def run_job(job: Job) -> JobResult:
+def run_job(job: Job, kernel: WarmKernel | None = None) -> JobResult:
     """Execute one notebook with papermill; never raises for a failure inside the notebook.
 
     The job's context is written to ``results/<review>/.synth/<notebook>.context.json`` and
     named by ``SYNTH_RUN_CONTEXT`` while the kernel runs; the files the notebook writes through
     :mod:`synth.outputs` are read back from the output log beside it.
+
+    Parameters
+    ----------
+    job
+        What to execute.
+    kernel
+        A started kernel (:class:`synth.kernels.WarmKernel`) to execute on; its context file
+        receives the job's context. None: papermill starts (and stops) a kernel of its own.
     """
     import papermill as pm
 
@@ -378,22 +407,29 @@ def run_job(job: Job) -> JobResult:
     log = state / f"{job.notebook.stem}.outputs.jsonl"
     log.write_text("", encoding="utf-8")
     context_file = state / f"{job.notebook.stem}.context.json"
-    _write_json(context_file, {**job.context, "log": str(log.resolve())})
+    context = {**job.context, "log": str(log.resolve())}
+    _write_json(context_file, context)
     previous = os.environ.get(RUN_CONTEXT_ENV)
-    os.environ[RUN_CONTEXT_ENV] = str(context_file.resolve())
+    options: dict[str, Any] = dict(PAPERMILL_OPTIONS)
+    if kernel is None:
+        os.environ[RUN_CONTEXT_ENV] = str(context_file.resolve())
+        options["cwd"] = str(job.notebook.parent)
+    else:  # started in the notebooks' folder; no chdir, which would reach other threads
+        kernel.set_context(context)
+        options["km"] = kernel.km
     cell: int | None = None
     error: str | None = None
     try:
         pm.execute_notebook(str(job.notebook), str(job.output), parameters=job.parameters,
-                            cwd=str(job.notebook.parent), **PAPERMILL_OPTIONS)
+                            **options)
     except pm.PapermillExecutionError as exc:
         cell, error = exc.exec_count, f"{exc.ename}: {exc.evalue}".strip()
     except Exception as exc:  # a broken notebook file, a kernel that died
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]
     finally:
-        if previous is None:
+        if kernel is None and previous is None:
             os.environ.pop(RUN_CONTEXT_ENV, None)
-        else:
+        elif kernel is None:
             os.environ[RUN_CONTEXT_ENV] = previous
     outputs: list[str] = []
     for line in log.read_text(encoding="utf-8").splitlines():
@@ -421,6 +457,7 @@ def _record(config: RunConfig, result: JobResult, root: Path) -> None:
         "parameters": ctx.get("parameters"),
         "inputs": ctx.get("inputs"),
         "packages": ctx.get("packages"),
+        "lock": ctx.get("lock"),
         "time": ctx.get("time"),
         "seconds": round(result.seconds, 2),
         "executed_notebook": _rel(job.output, root),
@@ -444,15 +481,84 @@ def _record(config: RunConfig, result: JobResult, root: Path) -> None:
     _write_json(path, manifest)
 
 
-def _pool_context() -> Any:
-    """Fork where available: workers inherit the imported modules instead of re-importing."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+def _cancel_pending_tasks() -> None:
+    """Cancel the asyncio tasks an interrupted papermill call left in this thread's loop."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks and not loop.is_running():
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
+             done: Callable[[int, JobResult], None]) -> None:
+    """Run the jobs ``todo`` (indexes into ``jobs``), ``config.jobs`` at a time, on a pool.
+
+    Kernel k of the pool, started with job k's imports, goes to job k. With one slot the jobs
+    run in this thread; with more, in as many threads (each notebook runs in its kernel, a
+    process of its own; the threads only pass messages). Leaving, for any reason, kills every
+    kernel of the pool.
+    """
+    from synth.kernels import KernelPool, PoolClosed, notebook_imports
+
+    slots = max(1, min(config.jobs, len(todo)))
+    imports: dict[Path, tuple[str, ...]] = {}
+    preloads = [imports.setdefault(jobs[i].notebook, notebook_imports(jobs[i].notebook))
+                for i in todo]
+    order = iter(todo)
+    order_lock, done_lock = threading.Lock(), threading.Lock()
+
+    with KernelPool(preloads, slots=slots, cwd=config.notebooks_dir.resolve(),
+                    kernel_name=PAPERMILL_OPTIONS["kernel_name"],
+                    extra_arguments=PAPERMILL_OPTIONS["extra_arguments"],
+                    warm=config.warm_kernels) as pool:
+
+        def work() -> None:
+            while True:
+                with order_lock:  # kernel k to job k
+                    i = next(order, None)
+                    if i is None:
+                        return
+                    try:
+                        kernel: WarmKernel | None = pool.take()
+                        error = None
+                    except PoolClosed:
+                        return
+                    except Exception as exc:  # the kernel did not start
+                        kernel, error = None, f"kernel did not start: {type(exc).__name__}: {exc}"
+                if kernel is None:
+                    result = JobResult(jobs[i], False, 0.0, None, error.splitlines()[0])
+                else:
+                    try:
+                        result = run_job(jobs[i], kernel)
+                    except BaseException:  # Ctrl-C: no half-run nbclient task left to report
+                        _cancel_pending_tasks()
+                        raise
+                    finally:
+                        pool.release(kernel)
+                with done_lock:
+                    done(i, result)
+
+        if slots == 1:
+            work()
+            return
+        threads = [threading.Thread(target=work, name=f"synth-job-{n}", daemon=True)
+                   for n in range(slots)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
 
 def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = None
         ) -> list[JobResult]:
-    """Plan, skip what is unchanged, run the rest (in ``config.jobs`` processes), record.
+    """Plan, skip what is unchanged, run the rest (``config.jobs`` at a time), record.
 
     Parameters
     ----------
@@ -492,19 +598,6 @@ def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = No
         for review in {jobs[i].review.name for i in todo}:
             for base in (config.figures_dir, config.results_dir):
                 remove_leftover_temporaries(base.resolve() / review)
-    if config.jobs <= 1 or len(todo) <= 1:
-        for i in todo:
-            done(i, run_job(jobs[i]))
-    else:
-        with ProcessPoolExecutor(max_workers=min(config.jobs, len(todo)),
-                                 mp_context=_pool_context()) as pool:
-            futures = {pool.submit(run_job, jobs[i]): i for i in todo}
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # the worker process itself died
-                    result = JobResult(jobs[i], False, 0.0, None,
-                                       f"{type(exc).__name__}: {exc}".splitlines()[0])
-                done(i, result)
+    if todo:
+        _execute(config, jobs, todo, done)
     return [results[i] for i in range(len(jobs))]

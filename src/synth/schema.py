@@ -164,7 +164,13 @@ STUDIES = Table(
             pattern=r"^10\.\d{4,9}/\S+$",
             help="a DOI such as 10.1007/s00330-022-08996-w (no https://doi.org/)",
         ),
-        Field("pmid", "int", "PubMed identifier.", min=1),
+        Field(
+            "pmid",
+            "str",
+            "PubMed identifier, kept as text as typed.",
+            pattern=r"^[1-9]\d{0,9}$",
+            help="a PubMed identifier: 1 to 10 digits, such as 35211726",
+        ),
         Field("country", "str", "Country of the (first) centre."),
         Field("design", "str", "Study design.", allowed=DESIGNS),
         Field("centres", "str", "Single- or multi-centre data.", allowed=CENTRES),
@@ -203,6 +209,13 @@ PERFORMANCE = Table(
         Field("model", "str", "Kind of model.", required=True, nullable=False, allowed=MODELS),
         Field("model_name", "str", "The model's label in the paper."),
         Field(
+            "primary",
+            "str",
+            "`yes` on the rows of the model the study names as its main result (empty where "
+            "the source does not say); the representative-row rule prefers them.",
+            allowed=("yes", "no"),
+        ),
+        Field(
             "cohort",
             "str",
             "Cohort the AUC was measured in.",
@@ -210,14 +223,26 @@ PERFORMANCE = Table(
             nullable=False,
             allowed=COHORTS,
         ),
-        Field("auc", "float", "Area under the ROC curve.", required=True, nullable=False, min=0,
-              max=1),
+        Field("auc", "float", "Area under the ROC curve (empty on a row that reports only a "
+              "2×2 table or sensitivity and specificity).", required=True, min=0, max=1),
         Field("ci_low", "float", "Lower bound of the reported 95 % CI of the AUC.", min=0, max=1),
         Field("ci_high", "float", "Upper bound of the reported 95 % CI of the AUC.", min=0, max=1),
         Field("auc_se", "float", "Reported standard error of the AUC.", min=0, max=1),
         Field("n", "int", "Patients (or lesions) in this cohort.", min=1),
         Field("positives", "int", "Cases of the positive class in this cohort.", min=0),
         Field("negatives", "int", "Cases of the negative class in this cohort.", min=0),
+        Field("tp", "int", "True positives of the 2×2 table at the reported threshold.", min=0),
+        Field("fp", "int", "False positives.", min=0),
+        Field("fn", "int", "False negatives.", min=0),
+        Field("tn", "int", "True negatives.", min=0),
+        Field("sensitivity", "float", "Reported sensitivity (0–1); with `positives` (or `n` and "
+              "`prevalence`) the 2×2 table is reconstructed from it.", min=0, max=1),
+        Field("specificity", "float", "Reported specificity (0–1); with `negatives` (or `n` and "
+              "`prevalence`).", min=0, max=1),
+        Field("prevalence", "float", "Share of positives in this cohort (0–1), when only `n` "
+              "is given.", min=0, max=1),
+        Field("threshold", "str", "Operating point of the 2×2 table, free text (e.g. "
+              "`Youden`, `0.42`, `score ≥ 3`)."),
         Field("source", "str", _SOURCE),
         Field("notes", "str", "Free-text remarks."),
     ),
@@ -233,6 +258,19 @@ PERFORMANCE = Table(
             "n",
             ("n", "positives", "negatives"),
             "positives + negatives = n",
+        ),
+        RowCheck(
+            "auc_or_2x2", "auc", ("auc",),
+            "an AUC or a 2×2 table (tp, fp, fn, tn), or sensitivity and specificity with "
+            "positives and negatives (or n with positives or prevalence)",
+        ),
+        RowCheck(
+            "cells_together", "tn", ("tp", "fp", "fn", "tn"),
+            "tp, fp, fn and tn given together",
+        ),
+        RowCheck(
+            "cells_match_classes", "tp", ("tp", "fp", "fn", "tn", "positives", "negatives"),
+            "tp + fn = positives and fp + tn = negatives",
         ),
     ),
 )
@@ -277,6 +315,15 @@ def _row_check(rule: RowCheck) -> pa.Check:
         if rule.name == "ci_both_or_neither":
             a, b = col("ci_low"), col("ci_high")
             return a.isna() == b.isna() if a is not None and b is not None else True
+        if rule.name == "auc_or_2x2":
+            return _has_accuracy(df)
+        if rule.name == "cells_together":
+            given = df[["tp", "fp", "fn", "tn"]].notna().sum(axis=1)
+            return given.isin([0, 4])
+        if rule.name == "cells_match_classes":
+            pos = (df["tp"] + df["fn"] != df["positives"]).fillna(False)
+            neg = (df["fp"] + df["tn"] != df["negatives"]).fillna(False)
+            return ~(pos | neg)
         if rule.name == "classes_sum_to_n":
             n, p, q = col("n"), col("positives"), col("negatives")
             if n is None or p is None or q is None:
@@ -285,6 +332,17 @@ def _row_check(rule: RowCheck) -> pa.Check:
         raise ValueError(f"unknown row check {rule.name!r}")
 
     return pa.Check(ok, name=rule.name, error=rule.name)
+
+
+def _has_accuracy(df):
+    """Rows with an AUC, a full 2×2 table, or sensitivity and specificity with class sizes."""
+    def col(name):
+        return df[name].notna() if name in df else False
+
+    cells = col("tp") & col("fp") & col("fn") & col("tn")
+    classes = ((col("positives") & col("negatives")) | (col("n") & col("positives"))
+               | (col("n") & col("prevalence")))
+    return col("auc") | cells | (col("sensitivity") & col("specificity") & classes)
 
 
 def pandera_schema(table: Table, present: tuple[str, ...] | None = None) -> pa.DataFrameSchema:
@@ -323,10 +381,35 @@ def data_dictionary() -> str:
         "A review folder holds `studies.csv`, `performance.csv`, optionally `quality.csv` and",
         "`prisma.yaml` (and `review.yaml` with a title and a `synthetic` flag), or one `.xlsx`",
         "workbook whose sheets carry the same names (`studies`, `performance`, `quality`,",
-        "`prisma`, or `screening_log` instead of `prisma`). CSV files are UTF-8 (a byte-order",
-        "mark is fine), comma-separated; a semicolon-separated file with decimal commas, as some",
-        "spreadsheet locales save, is read too. Empty cells are missing values. Columns may come",
-        "in any order; unknown columns are rejected.",
+        "`prisma`, or `screening_log` instead of `prisma`). Empty cells are missing values.",
+        "Columns may come in any order; unknown columns are rejected.",
+        "",
+        "## How synth reads your files",
+        "",
+        "- **CSV**: UTF-8 (a byte-order mark is fine). The delimiter is whichever of `,`, `;` or",
+        "  a tab the header row holds most of. Quote a cell that holds the delimiter, a quote",
+        "  (written twice: `\"\"`) or a line break. A quote that never closes, text after a",
+        "  closing quote, a row with more cells than the header, or a tab-separated row in a",
+        "  `,`/`;` file is reported with its spreadsheet row.",
+        "- **Numbers**: each file's decimal mark is read from the numbers that show it beyond",
+        "  doubt: `0,85` or `1.234,5` mean a decimal comma (dots then only group thousands);",
+        "  `0.85` or `1,234.5` mean a decimal point. A number that breaks the file's convention is",
+        "  refused, and so is a number that could be read two ways in a file that shows no",
+        "  decimal mark (`1.000`: one, or one thousand?) — write it without a thousands",
+        "  separator. Nothing is guessed.",
+        "- **Identifiers**: `study_id`, `doi` and `pmid` are text, kept as typed.",
+        "- **Workbooks (.xlsx)**: cells are read as saved; text such as `NA` stays text. An error",
+        "  value (`#DIV/0!`, `#N/A`, ...) or a formula whose result was never saved (files written",
+        "  by scripts) is reported as `book.xlsx[sheet]:row:column: formula =B2/C2 gives",
+        "  #DIV/0!`, in any column. Excel's `~$book.xlsx` lock file beside a workbook is ignored.",
+        "- **The workbook's prisma sheet**: two columns, `key` and `value`. A key is split at its",
+        "  dots until it reaches a list of names (`databases`, `registers`, `excluded_reasons`,",
+        "  `other_methods.sources`, `other_methods.excluded_reasons`); the rest, dots and all, is",
+        "  the name: `excluded_reasons.Not GEP-NET, e.g. lung.` is the reason \"Not GEP-NET, e.g.",
+        "  lung.\". Each key may appear once.",
+        "- **YAML** (`review.yaml`, `prisma.yaml`): at most 256 KB, 32 levels of nesting and",
+        "  10,000 values once aliases are expanded; a key written twice in one mapping is refused",
+        "  on the line of its second use.",
         "",
     ]
     for t in TABLES:
@@ -340,7 +423,9 @@ def data_dictionary() -> str:
                 f"| `{f.name}` | {f.dtype} | {req} | {f.allowed_text()} | {f.description} |"
             )
         for r in t.row_checks:
-            lines.append(f"\nRule: {r.allowed} (when all of {', '.join(r.columns)} are given).")
+            when = (f"when all of {', '.join(r.columns)} are given" if len(r.columns) > 1
+                    else "every row")
+            lines.append(f"\nRule: {r.allowed} ({when}).")
         lines.append("")
     lines += [
         "`required`: *yes* = column must be present and every cell filled; *column* = column",

@@ -140,7 +140,7 @@ def _no_result_panel(ax: Axes, aim: str, text: str) -> None:
     """A panel that only says why there is nothing to show."""
     ax.set_axis_off()
     ax.set_title(aim.capitalize(), loc="left", fontsize=MANUSCRIPT.font_size - 0.5)
-    text = text.replace("k = ", "k\u00a0=\u00a0")  # keep "k = 1" on one line
+    text = text.replace("k = ", "k\u00a0=\u00a0").replace(" < ", "\u00a0<\u00a0")  # "k = 4 < 10"
     ax.text(0.5, 0.5, _wrap_text(text, 30), transform=ax.transAxes, ha="center",
             va="center", fontsize=MANUSCRIPT.font_size - 1, color=WARNING)
 
@@ -446,23 +446,28 @@ def plot_forest(
         weights = [f"{w:.0f}%" if np.isfinite(w) else "" for w in studies["weight"]]
         rows_y = list(y_studies)
         lows = [studies["auc"].min(), studies["ci_low"].min()]
+        has_pi = False
         if len(pooled):
             p = pooled.iloc[0]
             colour = AIM_COLOURS[pooling.aim]
-            ax.hlines(0.0, p["pi_low"], p["pi_high"], color=NEUTRAL, lw=0.8)
-            ax.vlines([p["pi_low"], p["pi_high"]], -0.18, 0.18, color=NEUTRAL, lw=0.8)
+            has_pi = bool(np.isfinite(p["pi_low"]) and np.isfinite(p["pi_high"]))
+            if has_pi:
+                ax.hlines(0.0, p["pi_low"], p["pi_high"], color=NEUTRAL, lw=0.8)
+                ax.vlines([p["pi_low"], p["pi_high"]], -0.18, 0.18, color=NEUTRAL, lw=0.8)
             ax.add_patch(Polygon([(p["ci_low"], 0), (p["auc"], 0.32), (p["ci_high"], 0),
                                   (p["auc"], -0.32)], closed=True, facecolor=colour,
                                  edgecolor=NEUTRAL, lw=0.5, zorder=4))
             ax.axvline(p["auc"], color=REFERENCE, lw=0.5, ls=":", zorder=0)
             labels.append(f"{pooling.label}\nk = {pooling.k_pooled}, "
                           f"I² = {p['i2']:.0f}%, τ² = {p['tau2']:.2g}")
-            ci_texts.append(_ci_text(p["auc"], p["ci_low"], p["ci_high"])
-                            + f"\nPI {_fmt_ci(p['pi_low'])}–{_fmt_ci(p['pi_high'])}")
+            pi_text = (f"PI {_fmt_ci(p['pi_low'])}–{_fmt_ci(p['pi_high'])}" if has_pi
+                       else f"no PI (k < {pooling.result.pi_min_k})" if pooling.result
+                       else "no PI")
+            ci_texts.append(_ci_text(p["auc"], p["ci_low"], p["ci_high"]) + "\n" + pi_text)
             weights.append("")
             ticks.append(0.0)
             rows_y.append(0.0)
-            lows.append(p["pi_low"])
+            lows.append(p["pi_low"] if has_pi else p["ci_low"])
         else:
             ax.text(0.5, 0.2, f"No pooled estimate: {_wrap_text(pooling.reason, 48)}.",
                     transform=ax.get_yaxis_transform(), ha="center", va="center",
@@ -498,7 +503,8 @@ def plot_forest(
         if not one:
             title += f": {pooling.k_pooled} of {pooling.k_shown} studies pooled"
         ax.set_title(title, loc="left", fontsize=MANUSCRIPT.title_size, pad=10)
-        _legend(fig, _forest_handles(studies, pooling, has_pooled=bool(len(pooled)))
+        _legend(fig, _forest_handles(studies, pooling, has_pooled=bool(len(pooled)),
+                                     has_pi=has_pi)
                 + _axes_handles([ax]))
         mark_synthetic(fig, synthetic)
     return fig
@@ -523,8 +529,8 @@ def plot_forests(poolings: Mapping[str, AimPooling], **kw: Any) -> dict[str, Fig
             if forest_skip_reason(p) is None}
 
 
-def _forest_handles(studies: pd.DataFrame, pooling: AimPooling, *, has_pooled: bool
-                    ) -> list[Any]:
+def _forest_handles(studies: pd.DataFrame, pooling: AimPooling, *, has_pooled: bool,
+                    has_pi: bool = True) -> list[Any]:
     handles: list[Any] = _cohort_handles(list(studies["cohort"].unique()))
     sources = set(studies["ci_source"])
     if "reported" in sources:
@@ -535,12 +541,13 @@ def _forest_handles(studies: pd.DataFrame, pooling: AimPooling, *, has_pooled: b
     if not studies["poolable"].all():
         handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none",
                               markeredgecolor=NOT_POOLED, markersize=4,
-                              label="† not pooled (no variance)"))
+                              label="† not pooled (see auc_studies)"))
     if has_pooled:
         handles.append((Line2D([], [], color=REFERENCE, lw=0.5, ls=":"),
                         Line2D([], [], ls="", marker=POOLED_MARKER, color=AIM_COLOURS[pooling.aim],
                                markeredgecolor=NEUTRAL, markeredgewidth=0.5, markersize=4.5,
                                label="pooled AUC, 95% CI")))
+    if has_pooled and has_pi:
         handles.append(Line2D([], [], color=NEUTRAL, lw=0.8, marker="|", markersize=4,
                               markeredgewidth=0.8, label="prediction interval"))
     return handles

@@ -1,0 +1,300 @@
+"""A warm kernel pool: the next notebook's kernel starts, with its imports loaded, in advance.
+
+Starting a Jupyter kernel and importing pandas, matplotlib, seaborn, statsmodels and synth takes
+about 3 s a notebook. :class:`KernelPool` starts the kernel of the job after the one that is
+executing (``slots`` of them, one per parallel job) and loads, silently, the modules that job's
+notebook imports; the runner hands that ready kernel manager to papermill (nbclient executes a
+notebook on a kernel manager it is given: ``km=``). The time left on the critical path is the
+hand-over, not the start-up.
+
+Every notebook still gets a kernel of its own: a kernel is used once and then killed, so no
+variable, figure or setting carries over from one notebook to the next. Preloading imports
+modules and binds no name in the notebook's namespace (the code runs silently, without
+history), so the notebook sees what a freshly started kernel would after its own imports.
+
+Kernels never outlive the pool: :meth:`KernelPool.close` (also on leaving a ``with`` block,
+which covers a failing notebook and Ctrl-C) kills the kernels that execute, those that are
+warming up and those still being started; a kernel whose runner dies without closing exits by
+itself, as ipykernel stops when its parent process is gone.
+
+Each kernel is started with ``SYNTH_RUN_CONTEXT`` naming a file of its own; the runner writes
+the job's context there before handing the kernel over (:meth:`WarmKernel.set_context`), as
+:mod:`synth.outputs` reads the file each time it saves.
+
+This module imports jupyter_client only when a pool starts, and never pandas or matplotlib.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from synth.files import RUN_CONTEXT_ENV, atomic_write_text
+
+__all__ = ["KernelPool", "PoolClosed", "WarmKernel", "notebook_imports"]
+
+
+class PoolClosed(RuntimeError):
+    """The pool was closed (the run ended or was interrupted); no kernel is handed out."""
+
+
+def notebook_imports(notebook: str | Path) -> tuple[str, ...]:
+    """Modules a notebook imports at the top level of its code cells, in order.
+
+    ``from a import b`` gives ``a`` and ``a.b`` (``b`` may be a submodule); a cell that is not
+    valid Python (a magic) is skipped.
+    """
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    names: list[str] = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.append(node.module)
+                names += [f"{node.module}.{alias.name}" for alias in node.names
+                          if alias.name != "*"]
+    return tuple(dict.fromkeys(names))
+
+
+def _preload(modules: Iterable[str]) -> None:
+    """Import modules inside a kernel, binding no name; a name that is no module is skipped."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+
+
+def _manager_class() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _Manager(AsyncKernelManager):
+        """A kernel manager that remembers its clients, to close their sockets afterwards."""
+
+        def client(self, **kwargs: Any) -> Any:
+            kc = super().client(**kwargs)
+            self.synth_clients = [*getattr(self, "synth_clients", []), kc]
+            return kc
+
+    return _Manager
+
+
+class WarmKernel:
+    """A started kernel (``km``, a jupyter_client kernel manager) for one notebook."""
+
+    def __init__(self, km: Any, context_path: Path) -> None:
+        self.km = km
+        self.context_path = context_path
+        self.lock = threading.RLock()
+        """Held while the kernel starts and while it stops: jupyter_client's kernel manager
+        must never start and shut down (or shut down twice) from two threads at once."""
+        self._stopped = False
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id (None once stopped)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return None if process is None else process.pid
+
+    def set_context(self, context: dict[str, Any]) -> None:
+        """Write the job's context where this kernel's ``SYNTH_RUN_CONTEXT`` points."""
+        atomic_write_text(self.context_path, json.dumps(context, default=str))
+
+    def preload(self, modules: Sequence[str], timeout: float) -> None:
+        """Import ``modules`` in the kernel, silently (no output, no history, no names)."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self._preload)(list(modules), timeout)
+
+    async def _preload(self, modules: list[str], timeout: float) -> None:
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=timeout)
+            if modules:
+                code = f"__import__('synth.kernels', fromlist=['_'])._preload({modules!r})"
+                msg_id = kc.execute(code, silent=True, store_history=False)
+                while True:
+                    reply = await kc.get_shell_msg(timeout=timeout)
+                    if reply["parent_header"].get("msg_id") == msg_id:
+                        break
+        finally:
+            kc.stop_channels()
+
+    def shutdown(self) -> None:
+        """Kill the kernel and close every client's sockets; safe to call twice, from any
+        thread (a kernel still starting is stopped once it has started)."""
+        from jupyter_core.utils import run_sync
+
+        with self.lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            for kc in getattr(self.km, "synth_clients", []):
+                kc.stop_channels()
+            self.km.synth_clients = []
+            try:
+                if run_sync(self.km.is_alive)():
+                    run_sync(self.km.shutdown_kernel)(now=True)
+                else:
+                    run_sync(self.km.cleanup_resources)()
+            except RuntimeError:  # "No kernel is running!"
+                pass
+            self.context_path.unlink(missing_ok=True)
+
+
+class KernelPool:
+    """Kernels started ahead of the jobs that will use them, in job order.
+
+    Parameters
+    ----------
+    preloads
+        One entry per job, in the order the jobs will :meth:`take` their kernel: the modules to
+        import in that job's kernel before it is handed over. Exactly this many kernels are
+        started over the pool's life.
+    slots
+        How many kernels execute at once (``--jobs``); as many more start while they do.
+    cwd
+        The kernels' working directory (the notebooks' folder).
+    warm
+        False: no kernel is started ahead and nothing is preloaded (a kernel starts when it is
+        taken, as papermill would start it); for comparison.
+    """
+
+    def __init__(self, preloads: Sequence[Sequence[str]], *, slots: int = 1,
+                 cwd: str | Path | None = None, kernel_name: str = "python3",
+                 extra_arguments: Sequence[str] = (), warm: bool = True,
+                 timeout: float = 60.0) -> None:
+        self._preloads = [tuple(p) for p in preloads]
+        self._slots = max(1, slots)
+        self._cwd = str(cwd) if cwd is not None else None
+        self._kernel_name = kernel_name
+        self._extra_arguments = list(extra_arguments)
+        self._warm = warm
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._closed = False
+        self._started = 0
+        self._taken = 0
+        self._futures: dict[int, Future[WarmKernel]] = {}
+        self._alive: set[WarmKernel] = set()
+        self._folder = Path(tempfile.mkdtemp(prefix="synth-kernels-"))
+        self._starter = ThreadPoolExecutor(max_workers=self._slots,
+                                           thread_name_prefix="synth-kernel-start")
+        if warm:
+            for _ in range(self._slots):
+                self._start_next()
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> list[WarmKernel]:
+        """The kernels started and not yet stopped."""
+        with self._lock:
+            return list(self._alive)
+
+    def _start_next(self) -> None:
+        with self._lock:
+            if self._closed or self._started >= len(self._preloads):
+                return
+            index = self._started
+            self._started += 1
+            self._futures[index] = self._starter.submit(self._start, index)
+
+    def _start(self, index: int) -> WarmKernel:
+        context = self._folder / f"kernel-{index}.json"
+        km = _manager_class()(kernel_name=self._kernel_name)
+        kernel = WarmKernel(km, context)
+        env = {**os.environ, RUN_CONTEXT_ENV: str(context)}
+        from jupyter_core.utils import run_sync
+
+        with self._lock:
+            if self._closed:
+                raise PoolClosed("the kernel pool is closed")
+            self._alive.add(kernel)
+        try:
+            with kernel.lock:
+                if kernel._stopped:  # close() released it before it could start
+                    raise PoolClosed("the kernel pool is closed")
+                run_sync(km.start_kernel)(extra_arguments=self._extra_arguments,
+                                          cwd=self._cwd, env=env)
+                if self._warm:
+                    kernel.preload(self._preloads[index], self._timeout)
+        except BaseException:
+            self.release(kernel)
+            raise
+        with self._lock:
+            closed = self._closed
+        if closed:  # closed while this kernel started: close() may have missed its process
+            self.release(kernel)
+            raise PoolClosed("the kernel pool is closed")
+        return kernel
+
+    def take(self) -> WarmKernel:
+        """The next job's kernel (waiting for it to be ready); the one after starts now.
+
+        Raises
+        ------
+        PoolClosed
+            After :meth:`close`.
+        Exception
+            Whatever stopped the kernel from starting.
+        """
+        if not self._warm:  # started now, on the critical path
+            self._start_next()
+        with self._lock:
+            if self._closed:
+                raise PoolClosed("the kernel pool is closed")
+            index = self._taken
+            self._taken += 1
+            future = self._futures.pop(index, None)
+        if future is None:
+            raise PoolClosed(f"no kernel {index}: the pool holds {len(self._preloads)}")
+        if self._warm:
+            self._start_next()
+        return future.result()
+
+    def release(self, kernel: WarmKernel) -> None:
+        """Kill a kernel (after its notebook ran, or failed)."""
+        try:
+            kernel.shutdown()
+        finally:
+            with self._lock:
+                self._alive.discard(kernel)
+
+    def close(self) -> None:
+        """Kill every kernel: executing, warming up, or still starting (waits for those)."""
+        with self._lock:
+            self._closed = True
+            futures = list(self._futures.values())
+            self._futures.clear()
+        for future in futures:
+            future.cancel()
+        for kernel in self.alive:
+            self.release(kernel)
+        self._starter.shutdown(wait=True, cancel_futures=True)
+        for kernel in self.alive:  # started while the loop above ran
+            self.release(kernel)
+        shutil.rmtree(self._folder, ignore_errors=True)

@@ -1,0 +1,267 @@
+"""``synth.kernels``: a fresh kernel per notebook, kernels started ahead, none left behind.
+
+Kernel processes are counted with psutil among the descendants of the process that ran the
+notebooks; every wait is on a condition (a file written, a process count reached), with a
+deadline, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import ROOT
+from jupyter_client import BlockingKernelClient
+
+from synth.config import load_config, with_overrides
+from synth.kernels import KernelPool, PoolClosed, notebook_imports
+from synth.runner import run
+
+sys.path.insert(0, str(ROOT / "tools"))
+from nbbuild import write_notebook  # noqa: E402
+
+DEADLINE = 60.0
+
+_PARAMS = '''
+review: str = "../data/alpha"  # review folder
+results_dir: str = "../results"  # where the notes go
+'''
+
+# Leaves state wherever a kernel can keep it: a variable, a module, rcParams, os.environ.
+_DIRTY_NB = [
+    ("params", _PARAMS),
+    ("code", '''
+import json
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+leaked = 42
+json.synth_leak = True
+plt.rcParams["lines.linewidth"] = 9.5
+os.environ["SYNTH_TEST_LEAK"] = "1"
+Path(results_dir).mkdir(parents=True, exist_ok=True)
+Path(results_dir, "dirty.json").write_text(json.dumps({"pid": os.getpid()}))
+'''),
+]
+
+# Looks for that state; its first cell runs before its own imports.
+_CLEAN_NB = [
+    ("params", _PARAMS),
+    ("code", 'names_before_imports = sorted(n for n in dir() if not n.startswith("_"))'),
+    ("code", '''
+import json
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+Path(results_dir).mkdir(parents=True, exist_ok=True)
+Path(results_dir, "clean.json").write_text(json.dumps({
+    "pid": os.getpid(), "names": names_before_imports,
+    "leaked": "leaked" in globals(), "json_attribute": hasattr(json, "synth_leak"),
+    "linewidth": plt.rcParams["lines.linewidth"], "env": os.environ.get("SYNTH_TEST_LEAK"),
+    "cwd": os.getcwd()}))
+'''),
+]
+
+_FAILING_NB = [("params", _PARAMS), ("code", 'raise ValueError("on purpose")')]
+
+# Writes its pid, then waits until the test removes the file (to be interrupted meanwhile).
+_WAITING_NB = [
+    ("params", _PARAMS),
+    ("code", '''
+import os
+import time
+from pathlib import Path
+
+flag = Path(results_dir, "running")
+flag.parent.mkdir(parents=True, exist_ok=True)
+flag.write_text(str(os.getpid()))
+while flag.exists():
+    time.sleep(0.02)
+'''),
+]
+
+
+def _project(tmp: Path, notebooks: dict[str, list[tuple[str, str]]], jobs: int = 1) -> Path:
+    (tmp / "data" / "alpha").mkdir(parents=True)
+    (tmp / "data" / "alpha" / "studies.csv").write_text("study_id\nalpha2020\n")
+    (tmp / "notebooks").mkdir()
+    for name, cells in notebooks.items():
+        write_notebook(tmp / "notebooks" / name, cells)
+    (tmp / "synth.yaml").write_text(f"jobs: {jobs}\n")
+    return tmp
+
+
+def _kernels(parent: psutil.Process) -> list[psutil.Process]:
+    """Live kernel processes among the descendants of ``parent``."""
+    out = []
+    for p in parent.children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(p.cmdline()) and p.status() != "zombie":
+                out.append(p)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def _wait_for(what: str, condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {DEADLINE:.0f} s for {what}")
+        time.sleep(0.02)
+
+
+def _gone(pids: list[int]) -> bool:
+    def dead(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() == "zombie"
+        except psutil.NoSuchProcess:
+            return True
+    return all(dead(pid) for pid in pids)
+
+
+# --- imports to preload -----------------------------------------------------------------------
+
+def test_notebook_imports_lists_modules_and_from_imports(tmp_path: Path):
+    write_notebook(tmp_path / "n.ipynb", [
+        ("md", "# import nothing here"),
+        ("code", "import os, json as j\nfrom synth import outputs\nfrom . import x\n"
+                 "from math import *\nif True:\n    import csv"),
+        ("code", "%matplotlib inline\nimport decimal"),
+    ])
+    assert notebook_imports(tmp_path / "n.ipynb") == ("os", "json", "synth", "synth.outputs",
+                                                       "math")
+
+
+# --- a fresh kernel for every notebook --------------------------------------------------------
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_no_state_carries_over_from_one_notebook_to_the_next(tmp_path: Path, warm: bool):
+    project = _project(tmp_path, {"01_dirty.ipynb": _DIRTY_NB, "02_clean.ipynb": _CLEAN_NB})
+    config = with_overrides(load_config(project / "synth.yaml"), warm_kernels=warm)
+    results = run(config)
+    assert [r.ok for r in results] == [True, True], [r.describe() for r in results]
+    dirty = json.loads((project / "results" / "dirty.json").read_text())
+    clean = json.loads((project / "results" / "clean.json").read_text())
+    assert clean["pid"] != dirty["pid"]
+    assert {"review", "results_dir"} <= set(clean["names"])
+    assert not {"json", "os", "Path", "plt", "matplotlib"} & set(clean["names"])  # preloading
+    # imports modules but binds no name
+    assert not clean["leaked"] and not clean["json_attribute"] and clean["env"] is None
+    assert clean["linewidth"] != 9.5
+    assert Path(clean["cwd"]) == (project / "notebooks").resolve()
+    executed = json.loads((project / "results" / "alpha" / "notebooks" / "02_clean.ipynb")
+                          .read_text())
+    counts = [c["execution_count"] for c in executed["cells"] if c["cell_type"] == "code"]
+    assert counts[0] == 1  # the silent preload left no trace in the history
+
+
+def test_the_next_kernel_is_started_and_loaded_before_it_is_taken(tmp_path: Path):
+    pool = KernelPool([("json",), ("decimal",), ()], slots=1)
+    seen: list[dict] = []
+    with pool:
+        first = pool.take()
+        _wait_for("the second kernel to start", lambda: len(pool.alive) == 2)
+        assert first.pid is not None
+        pool.release(first)
+        second = pool.take()
+        kc = BlockingKernelClient()
+        kc.load_connection_info(second.km.get_connection_info())
+        kc.start_channels()
+        try:
+            reply = kc.execute_interactive(
+                "import sys; print('decimal' in sys.modules, 'json' in dir())", timeout=30,
+                output_hook=lambda msg: seen.append(msg))
+        finally:
+            kc.stop_channels()
+        assert reply["content"]["status"] == "ok"
+        assert [m["content"]["text"].strip() for m in seen
+                if m["msg_type"] == "stream"] == ["True False"]
+        pool.release(second)
+        pool.release(pool.take())
+        with pytest.raises(PoolClosed):  # three jobs, three kernels
+            pool.take()
+    assert not pool.alive
+
+
+
+def test_with_two_slots_two_kernels_run_and_two_more_start(tmp_path: Path):
+    with KernelPool([()] * 5, slots=2) as pool:
+        _wait_for("two kernels", lambda: len(pool.alive) == 2)
+        a, b = pool.take(), pool.take()
+        _wait_for("four kernels", lambda: len(pool.alive) == 4)
+        assert len({a.pid, b.pid}) == 2
+    assert not pool.alive
+    assert not _kernels(psutil.Process())
+
+
+# --- no kernel is left behind -----------------------------------------------------------------
+
+def test_no_kernel_is_left_after_a_normal_and_a_failing_run(tmp_path: Path):
+    me = psutil.Process()
+    project = _project(tmp_path, {"01_dirty.ipynb": _DIRTY_NB, "02_fails.ipynb": _FAILING_NB,
+                                  "03_clean.ipynb": _CLEAN_NB}, jobs=2)
+    peak: list[int] = []
+    results = run(load_config(project / "synth.yaml"),
+                  on_result=lambda r: peak.append(len(_kernels(me))))
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].error == "ValueError: on purpose"
+    assert max(peak) <= 4  # two executing, two warming up
+    assert not _kernels(me)
+
+
+def test_no_kernel_is_left_when_the_run_is_interrupted_between_notebooks(tmp_path: Path):
+    me = psutil.Process()
+    project = _project(tmp_path, {"01_dirty.ipynb": _DIRTY_NB, "02_clean.ipynb": _CLEAN_NB,
+                                  "03_fails.ipynb": _FAILING_NB})
+
+    def interrupt(result) -> None:
+        assert _kernels(me)  # the next one is warming up
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(load_config(project / "synth.yaml"), on_result=interrupt)
+    assert not _kernels(me)
+
+
+def _waiting(flag: str) -> list[tuple[str, str]]:
+    return [(kind, text.replace('"running"', repr(flag))) for kind, text in _WAITING_NB]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_no_kernel_is_left_when_ctrl_c_stops_a_notebook(tmp_path: Path, jobs: int):
+    """Ctrl-C while ``jobs`` notebooks execute and as many kernels warm up for the next."""
+    waiting = {f"0{n}_waits.ipynb": _waiting(f"running-{n}") for n in range(1, jobs + 1)}
+    project = _project(tmp_path, {**waiting, "08_clean.ipynb": _CLEAN_NB,
+                                  "09_dirty.ipynb": _DIRTY_NB}, jobs=jobs)
+    proc = subprocess.Popen([sys.executable, "-m", "synth", "run", "--config",
+                             str(project / "synth.yaml")], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    parent = psutil.Process(proc.pid)
+    flags = [project / "results" / f"running-{n}" for n in range(1, jobs + 1)]
+    try:
+        _wait_for("the notebooks to run", lambda: all(f.exists() for f in flags))
+        _wait_for("the next kernels to start", lambda: len(_kernels(parent)) == 2 * jobs)
+        pids = [k.pid for k in _kernels(parent)]
+        assert {int(f.read_text()) for f in flags} < set(pids)
+        os.kill(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=DEADLINE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, out
+    assert "interrupted" in out and "Traceback" not in out
+    _wait_for("the kernels to exit", lambda: _gone(pids))
