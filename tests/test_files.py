@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,37 @@ def test_the_clean_up_knows_every_temporary_name_the_writer_makes(tmp_path: Path
         for tmp in temps:
             tmp.write_text("complete")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["forest.png", "manifest.json", "notes"]
+
+
+def test_a_folder_in_the_way_of_one_format_leaves_the_whole_set_as_it_was(tmp_path: Path):
+    targets = [tmp_path / f"fig.{fmt}" for fmt in ("png", "svg", "pdf")]
+    for target in targets:
+        target.write_text("old")
+    targets[1].unlink()
+    targets[1].mkdir()  # fig.svg is a folder: its move would fail after fig.png's
+    message = "fig.svg: a folder is in the way; none of fig.png, fig.svg, fig.pdf was written"
+    with pytest.raises(IsADirectoryError, match=message), atomic_paths(targets) as temps:
+        for tmp in temps:
+            tmp.write_text("new")
+    assert [targets[0].read_text(), targets[2].read_text()] == ["old", "old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.pdf", "fig.png", "fig.svg"]
+
+
+def test_a_move_that_fails_in_the_middle_puts_back_the_targets_already_moved(
+        tmp_path: Path, monkeypatch):
+    targets = [tmp_path / f"fig.{fmt}" for fmt in ("png", "svg", "pdf")]
+    targets[0].write_text("old")  # fig.svg and fig.pdf do not exist yet
+    real_replace = os.replace
+
+    def failing(src, dst):
+        if Path(dst).name == "fig.pdf":
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OSError, match="disk full"), atomic_paths(targets) as temps:
+        for tmp in temps:
+            tmp.write_text("new")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
+    assert targets[0].read_text() == "old"

@@ -7,10 +7,16 @@ which tests/test_notebooks.py runs), so that they stay fast.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import ROOT
 from PIL import Image
@@ -184,7 +190,7 @@ def test_parameters_precedence_and_only_declared_ones_passed(project: Path):
     jobs = {j.label: j.parameters for j in plan(config)}
     assert jobs["alpha / 01_table.ipynb"]["label"] == "nb"
     assert "label" not in jobs["alpha / 02_flaky.ipynb"]
-    assert jobs["alpha / 02_flaky.ipynb"]["review"] == str((project / "data/alpha").resolve())
+    assert jobs["alpha / 02_flaky.ipynb"]["review"] == str((project / "data/alpha").absolute())
     config = with_overrides(config, params={"label": "cli"})
     jobs = {j.label: j.parameters for j in plan(config)}
     assert jobs["beta / 01_table.ipynb"]["label"] == "cli"
@@ -339,3 +345,170 @@ def test_the_manifest_records_the_lock_file_hash(project: Path, first_run):
     assert lock == {"file": "requirements.lock", "sha256": expected}
     assert runner.lock_file() == ROOT / "requirements.lock"
     assert runner.lock_file(project / "src" / "synth") is None
+
+
+# --- selecting reviews and notebooks ----------------------------------------------------------
+
+def test_an_exact_review_name_selects_only_that_review(tmp_path: Path):
+    for name in ("euroscore", "euroscore-counts"):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        (tmp_path / "data" / name / "studies.csv").write_text("study_id\nx2020\n")
+    (tmp_path / "notebooks").mkdir()
+    for name in ("01_table.ipynb", "01_tables.ipynb", "02_flaky.ipynb"):
+        write_notebook(tmp_path / "notebooks" / name, _TABLE_NB)
+    config = RunConfig(data_dir=tmp_path / "data", notebooks_dir=tmp_path / "notebooks",
+                       results_dir=tmp_path / "results", root=tmp_path)
+
+    def labels(**choice) -> list[str]:
+        return sorted({j.label for j in plan(with_overrides(config, **choice))})
+
+    assert labels(reviews=["euroscore"], notebooks=["02"]) == ["euroscore / 02_flaky.ipynb"]
+    assert labels(reviews=["euroscore-counts"], notebooks=["02"]) == [
+        "euroscore-counts / 02_flaky.ipynb"]
+    with pytest.raises(ConfigError, match="review 'euro' not found; available: euroscore, "
+                                          "euroscore-counts"):
+        plan(with_overrides(config, reviews=["euro"]))
+    # notebooks: a number selects by prefix, an exact name only that notebook
+    assert labels(reviews=["euroscore"], notebooks=["01"]) == [
+        "euroscore / 01_table.ipynb", "euroscore / 01_tables.ipynb"]
+    assert labels(reviews=["euroscore"], notebooks=["01_table"]) == [
+        "euroscore / 01_table.ipynb"]
+
+
+def test_a_review_reached_through_a_symlink_keeps_its_links_name(tmp_path: Path):
+    project = _project(tmp_path / "project")
+    target = tmp_path / "elsewhere" / "target"
+    shutil.copytree(project / "data" / "alpha", target)
+    (project / "data" / "linked").symlink_to(target, target_is_directory=True)
+    config = with_overrides(load_config(project / "synth.yaml"), reviews=["linked"],
+                            notebooks=["01"])
+    (job,) = plan(config)
+    assert Path(job.parameters["review"]).name == "linked"
+    (result,) = run(config)
+    assert result.ok, result.describe()
+    assert (project / "figures/linked/line.png").exists()
+    assert (project / "results/linked/notebooks/01_table.ipynb").exists()
+    assert not (project / "figures/target").exists() and not (project / "results/target").exists()
+
+
+# --- interrupted runs and provenance ----------------------------------------------------------
+
+DEADLINE = 60.0
+
+# Holds while results/hold exists, after writing its pid and a half-written temporary figure.
+_HOLDING_NB = [
+    ("params", _PARAMS),
+    ("code", '''
+import os
+import time
+from pathlib import Path
+
+from synth import outputs
+
+fig_dir, res_dir = outputs.output_dirs(Path(review).name, figures_dir=figures_dir,
+                                       results_dir=results_dir)
+hold = Path(results_dir, "hold")
+if hold.exists():
+    Path(fig_dir, ".line.k2x9q0ab.png").write_bytes(b"half a PNG")
+    Path(results_dir, "running").write_text(str(os.getpid()))
+while hold.exists():
+    time.sleep(0.02)
+'''),
+    ("code", 'Path(res_dir, "finished.txt").write_text("yes")'),
+]
+
+
+def _holding_project(tmp: Path) -> Path:
+    (tmp / "data" / "alpha").mkdir(parents=True)
+    (tmp / "data" / "alpha" / "studies.csv").write_text("study_id\nalpha2020\n")
+    (tmp / "notebooks").mkdir()
+    write_notebook(tmp / "notebooks" / "01_holds.ipynb", _HOLDING_NB)
+    (tmp / "synth.yaml").write_text("jobs: 1\n")
+    return tmp
+
+
+def _wait_for(what: str, condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {DEADLINE:.0f} s for {what}")
+        time.sleep(0.02)
+
+
+def _executed_cells(notebook: Path) -> list[int | None]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return [c.get("execution_count") for c in cells if c["cell_type"] == "code"]
+
+
+def test_the_run_after_a_kill_repairs_it_and_runs_the_notebook_again(tmp_path: Path):
+    project = _holding_project(tmp_path)
+    config = load_config(project / "synth.yaml")
+    (first,) = run(config)
+    assert first.ok, first.describe()
+    executed = project / "results/alpha/notebooks/01_holds.ipynb"
+    complete = executed.read_bytes()
+    state = project / "results/alpha/.synth"
+    (project / "results/hold").write_text("")
+    proc = subprocess.Popen([sys.executable, "-m", "synth", "run", "--force", "--config",
+                             str(project / "synth.yaml")], cwd=project,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kernel = None
+    try:
+        _wait_for("the notebook to run", (project / "results/running").exists)
+        kernel = psutil.Process(int((project / "results/running").read_text()))
+        _wait_for("the partial notebook", (state / "01_holds.partial.ipynb").exists)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(DEADLINE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if kernel is not None:  # it would exit by itself once it sees its parent gone
+            try:
+                kernel.kill()
+                kernel.wait(DEADLINE)
+            except psutil.NoSuchProcess:
+                pass
+    (project / "results/hold").unlink()
+    # what kill -9 left: the mark, the partial notebook, a temporary; the last good notebook
+    assert (state / "01_holds.running").exists()
+    assert executed.read_bytes() == complete
+    assert (project / "figures/alpha/.line.k2x9q0ab.png").exists()
+
+    notes: list[str] = []
+    (again,) = run(config, on_notice=notes.append)
+    assert again.ok and not again.skipped, again.describe()
+    assert notes[0].startswith("repaired alpha / 01_holds.ipynb: a run stopped while it executed")
+    assert notes[1] == ("running alpha / 01_holds.ipynb again: its last run was interrupted "
+                        "before it finished")
+    assert len(notes) == 2
+    assert None not in _executed_cells(executed)
+    assert not list(state.glob("*.running")) and not list(state.glob("*.partial.ipynb"))
+    assert not (project / "figures/alpha/.line.k2x9q0ab.png").exists()
+    assert run(config)[0].skipped
+
+
+def test_outputs_changed_outside_a_run_make_their_notebook_run_again(project: Path, first_run):
+    config = with_overrides(load_config(project / "synth.yaml"), reviews=["alpha"],
+                            notebooks=["01"])
+    assert run(config)[0].skipped
+    png = project / "figures/alpha/line.png"
+    png.write_bytes(png.read_bytes() + b"saved by hand in JupyterLab")
+    notes: list[str] = []
+    (result,) = run(config, on_notice=notes.append)
+    assert result.ok and not result.skipped, result.describe()
+    assert notes == ["running alpha / 01_table.ipynb again: 1 output changed since its last run "
+                     "(figures/alpha/line.png); written outside synth run, e.g. by hand in "
+                     "JupyterLab"]
+    manifest = json.loads((project / "results/alpha/manifest.json").read_text())
+    assert manifest["outputs"]["figures/alpha/line.png"]["sha256"] == runner._sha256(png)
+    assert run(config)[0].skipped
+    # a removed output is named too
+    table = project / "results/alpha/labels.csv"
+    table.rename(table.with_suffix(".moved"))
+    try:
+        (job,) = plan(config)
+        assert runner.stale_reason(job, manifest, project) == (
+            "1 output missing since its last run (results/alpha/labels.csv)")
+    finally:
+        table.with_suffix(".moved").rename(table)

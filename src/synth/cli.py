@@ -33,9 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, metavar="N",
                      help="notebooks run in parallel processes (default: synth.yaml's jobs)")
     run.add_argument("--review", action="append", default=[], metavar="NAME",
-                     help="only this review folder under data/ (repeatable)")
+                     help="only the review folder of exactly this name under data/ "
+                     "(repeatable)")
     run.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
-                     help="only this notebook, e.g. 01 or 01_review_overview (repeatable)")
+                     help="only this notebook: a number selects by prefix (01), a name "
+                     "exactly (01_review_overview); repeatable")
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                      help="notebook parameter (value read as YAML), repeatable")
     run.add_argument("--force", action="store_true",
@@ -75,7 +77,8 @@ def _run(args: argparse.Namespace) -> int:
     config = with_overrides(config, reviews=args.review, notebooks=args.only, params=params,
                             jobs=args.jobs, force=args.force,
                             warm_kernels=False if args.cold_kernels else None)
-    results = run(config, on_result=lambda r: print(r.describe(), flush=True))
+    results = run(config, on_result=lambda r: print(r.describe(), flush=True),
+                  on_notice=lambda line: print(line, flush=True))
     if not results:
         print(f"nothing to run: no review folders under {config.data_dir} "
               f"or no notebooks in {config.notebooks_dir}", file=sys.stderr)
@@ -122,5 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        if args.command == "run":
+            print("interrupted: kernels stopped, partial notebooks and temporary files deleted; "
+                  "the unfinished notebooks run again next time", file=sys.stderr)
+        else:
+            print("interrupted", file=sys.stderr)
         return 130

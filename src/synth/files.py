@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -89,11 +90,50 @@ def atomic_paths(targets: Iterable[str | Path]) -> Iterator[list[Path]]:
         yield list(temps)
         for tmp in temps:
             make_readable(tmp)
-        for tmp, target in zip(temps, targets, strict=True):
-            os.replace(tmp, target)
+        folders = [t for t in targets if t.is_dir()]
+        if folders:
+            raise IsADirectoryError(f"{folders[0]}: a folder is in the way; none of "
+                                    f"{', '.join(t.name for t in targets)} was written")
+        _replace_all(temps, targets)
     finally:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
+
+
+def _replace_all(temps: list[Path], targets: list[Path]) -> None:
+    """Move each temporary file onto its target; if one move fails, put back the targets
+    already replaced (from hard-linked copies), so that the set stays as it was."""
+    backups: dict[Path, Path | None] = {}
+    try:
+        for target in targets:
+            backup = None
+            if target.exists():
+                fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix
+                                            or ".tmp", dir=target.parent)
+                os.close(fd)
+                backup = Path(name)
+                backup.unlink()
+                try:
+                    os.link(target, backup)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(target, backup)
+            backups[target] = backup
+        done: list[Path] = []
+        try:
+            for tmp, target in zip(temps, targets, strict=True):
+                os.replace(tmp, target)
+                done.append(target)
+        except BaseException:
+            for target in done:
+                if backups[target] is not None:
+                    os.replace(backups[target], target)
+                else:
+                    target.unlink(missing_ok=True)
+            raise
+    finally:
+        for backup in backups.values():
+            if backup is not None:
+                backup.unlink(missing_ok=True)
 
 
 @contextmanager

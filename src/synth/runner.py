@@ -16,6 +16,18 @@ The runner is a list of named steps (as papermill's ``execute.py``):
 A failing notebook does not stop the others. Its executed copy, with the full traceback, is kept
 in ``results/<review>/notebooks/`` like every other.
 
+A run that is stopped leaves nothing half-done behind. A notebook executes into
+``results/<review>/.synth/<notebook>.partial.ipynb`` and is moved into ``notebooks/`` when it
+ends; while it runs, ``.synth/<notebook>.running`` names the process running it. Ctrl-C kills
+the kernels, deletes the partial notebooks and temporary files and marks the unfinished jobs
+``interrupted`` in the manifest; a run killed outright (``kill -9``) cannot, so the next run
+does it (:func:`repair`) before planning, and executes those notebooks again.
+
+Before skipping a job, the runner also compares each output the manifest lists with its
+recorded sha256: an output changed or removed since (a notebook run by hand in JupyterLab writes
+the same figures, without provenance) makes the job run again, and the run says so
+(:func:`stale_reason`).
+
 While a notebook runs, the environment variable ``SYNTH_RUN_CONTEXT`` names a JSON file
 describing the job; :func:`synth.outputs.save_figure` and :func:`synth.outputs.write_table`
 read it to embed provenance and to log every file they write, which is how each output is
@@ -29,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import threading
@@ -47,7 +60,8 @@ if TYPE_CHECKING:
     from synth.kernels import WarmKernel
 
 __all__ = ["Job", "JobResult", "find_reviews", "find_notebooks", "plan", "run_job", "run",
-           "MANIFEST_NAME", "PAPERMILL_OPTIONS", "LOCK_NAME", "lock_file"]
+           "repair", "stale_reason", "MANIFEST_NAME", "PAPERMILL_OPTIONS", "LOCK_NAME",
+           "lock_file"]
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 """Notebooks the runner executes, in name order: ``NN_topic.ipynb``."""
@@ -142,20 +156,26 @@ def find_reviews(root: str | Path) -> list[Path]:
                   if p.is_dir() and ((p / "studies.csv").exists() or any(p.glob("*.xlsx"))))
 
 
-def _matches(path: Path, name: str) -> bool:
-    return path.name == name or path.stem == name or path.stem.startswith(name)
+def _hits(paths: list[Path], name: str, *, prefix: bool) -> list[Path]:
+    """The paths ``name`` selects: by exact name (or stem); failing that, with ``prefix``, those
+    whose stem starts with it (``01`` for ``01_review_overview.ipynb``)."""
+    exact = [p for p in paths if name in (p.name, p.stem)]
+    if exact or not prefix:
+        return exact
+    return [p for p in paths if p.stem.startswith(name)]
 
 
-def _select(paths: list[Path], names: Iterable[str], what: str) -> list[Path]:
+def _select(paths: list[Path], names: Iterable[str], what: str, *, prefix: bool) -> list[Path]:
     names = list(names)
     if not names:
         return paths
     chosen: list[Path] = []
     for name in names:
-        hits = [p for p in paths if _matches(p, name)]
+        hits = _hits(paths, name, prefix=prefix)
         if not hits:
             raise ConfigError(f"{what} {name!r} not found; available: "
-                              f"{', '.join(p.name for p in paths) or 'none'}")
+                              f"{', '.join(p.name for p in paths) or 'none'}"
+                              f"{did_you_mean(name, [p.name for p in paths])}")
         chosen += [h for h in hits if h not in chosen]
     return chosen
 
@@ -285,9 +305,9 @@ def plan(config: RunConfig) -> list[Job]:
     """
     root = (config.root or Path.cwd()).resolve()
     all_reviews = find_reviews(config.data_dir)
-    reviews = _select(all_reviews, config.reviews, "review")
+    reviews = _select(all_reviews, config.reviews, "review", prefix=False)
     all_notebooks = find_notebooks(config.notebooks_dir)
-    notebooks = _select(all_notebooks, config.notebooks, "notebook")
+    notebooks = _select(all_notebooks, config.notebooks, "notebook", prefix=True)
     manifests = [_read_manifest(_manifest_path(config, r)) for r in reviews]
     declared = _declared_parameters(notebooks, manifests)
     any_declared = sorted({p for _, names in declared.values() for p in names})
@@ -311,7 +331,7 @@ def plan(config: RunConfig) -> list[Job]:
             check_anywhere(params, f"synth.yaml review_parameters.{name}")
     per_notebook: dict[Path, dict[str, Any]] = {}
     for name, params in config.notebook_parameters.items():
-        hits = [nb for nb in all_notebooks if _matches(nb, name)]
+        hits = _hits(all_notebooks, name, prefix=True)
         if not hits:
             problems.append(f"synth.yaml notebook_parameters: no notebook {name!r} in "
                             f"{config.notebooks_dir}; there are: "
@@ -339,8 +359,8 @@ def plan(config: RunConfig) -> list[Job]:
         data = _data_hashes(review, root)
         for nb in notebooks:
             nb_sha, defaults = declared[nb]
-            wanted: dict[str, Any] = {
-                "review": str(review.resolve()),
+            wanted: dict[str, Any] = {  # a symlinked review keeps its link's name
+                "review": str(review.absolute()),
                 "figures_dir": str(config.figures_dir.resolve()),
                 "results_dir": str(config.results_dir.resolve()),
             }
@@ -367,28 +387,142 @@ def plan(config: RunConfig) -> list[Job]:
 
 # --- execution --------------------------------------------------------------------------------
 
+RUNNING_SUFFIX = ".running"
+"""``results/<review>/.synth/<notebook>.running``: the notebook is executing (JSON: pid)."""
+
+PARTIAL_SUFFIX = ".partial.ipynb"
+"""``results/<review>/.synth/<notebook>.partial.ipynb``: the notebook as it executes."""
+
+_STOP_TIMEOUT = 30.0
+"""Seconds to wait, after Ctrl-C killed the kernels, for the threads that passed them messages."""
+
+_NOT_RUN, _FAILED, _CHANGED, _NO_NOTEBOOK = (
+    "not run before", "its last run failed", "its inputs, parameters or packages changed",
+    "its executed notebook is missing")
+"""Ordinary reasons to run a job; the others (:func:`stale_reason`) are said in the run log."""
+
+
 def _state_dir(job: Job) -> Path:
     return job.output.parent.parent / ".synth"
 
 
-def _is_current(job: Job, manifest: dict[str, Any], root: Path) -> bool:
-    """True when the job's last run succeeded with the same fingerprint and its files exist."""
+def _partial(job: Job) -> Path:
+    return _state_dir(job) / f"{job.notebook.stem}{PARTIAL_SUFFIX}"
+
+
+def _marker(job: Job) -> Path:
+    return _state_dir(job) / f"{job.notebook.stem}{RUNNING_SUFFIX}"
+
+
+def stale_reason(job: Job, manifest: dict[str, Any], root: Path) -> str | None:
+    """Why the job must run, or None when its last successful run is current.
+
+    Current: the last run succeeded with the same fingerprint, its executed notebook exists,
+    and every output the manifest attributes to it exists with the sha256 recorded then (an
+    output written since, e.g. by the notebook run by hand in JupyterLab, makes it stale).
+    """
     entry = manifest.get("notebooks", {}).get(job.notebook.name)
-    if not entry or entry.get("status") != "ok" or entry.get("key") != job.context.get("key"):
-        return False
+    if not entry:
+        return _NOT_RUN
+    if entry.get("status") == "interrupted":
+        return "its last run was interrupted before it finished"
+    if entry.get("status") != "ok":
+        return _FAILED
+    if entry.get("key") != job.context.get("key"):
+        return _CHANGED
     if not job.output.exists():
+        return _NO_NOTEBOOK
+    missing: list[str] = []
+    changed: list[str] = []
+    for rel, out in sorted(manifest.get("outputs", {}).items()):
+        if out.get("notebook") != job.notebook.name:
+            continue
+        path = root / rel
+        if not path.is_file():
+            missing.append(rel)
+        elif out.get("sha256") and _sha256(path) != out["sha256"]:
+            changed.append(rel)
+    parts = []
+    for what, paths in (("changed", changed), ("missing", missing)):
+        if paths:
+            shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3
+                                            else "")
+            parts.append(f"{len(paths)} output{'s' if len(paths) > 1 else ''} {what} since "
+                         f"its last run ({shown})")
+    if changed:
+        parts.append("written outside synth run, e.g. by hand in JupyterLab")
+    return "; ".join(parts) or None
+
+
+def _is_current(job: Job, manifest: dict[str, Any], root: Path) -> bool:
+    """True when the job may be skipped (:func:`stale_reason` finds no reason to run it)."""
+    return stale_reason(job, manifest, root) is None
+
+
+def _interrupted(results: Path, figures: Path, notebook: str) -> None:
+    """Undo what an unfinished job left: its partial notebook, its running mark, temporary
+    files; mark it ``interrupted`` in the manifest so that the next run executes it."""
+    state = results / ".synth"
+    stem = Path(notebook).stem
+    (state / f"{stem}{PARTIAL_SUFFIX}").unlink(missing_ok=True)
+    path = results / MANIFEST_NAME
+    manifest = _read_manifest(path)
+    if path.exists() or manifest:
+        manifest.setdefault("notebooks", {}).setdefault(notebook, {})["status"] = "interrupted"
+        _write_json(path, manifest)
+    (state / f"{stem}{RUNNING_SUFFIX}").unlink(missing_ok=True)
+    for folder in (results, state, results / "notebooks", figures):
+        remove_leftover_temporaries(folder)
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid == os.getpid():
         return False
-    outputs = [p for p, o in manifest.get("outputs", {}).items()
-               if o.get("notebook") == job.notebook.name]
-    return all((root / p).exists() for p in outputs)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
-def run_job(job: Job, kernel: WarmKernel | None = None) -> JobResult:
+def repair(config: RunConfig) -> list[str]:
+    """Undo what a run killed outright (``kill -9``, a power cut) left; one line per job.
+
+    A ``.running`` mark whose process is gone names a job that never finished: its partial
+    notebook and temporary files are deleted and it is marked ``interrupted``, so the next
+    run executes it. Marks of a process still alive (another run) are left alone.
+    """
+    results_dir = Path(config.results_dir)
+    if not results_dir.is_dir():
+        return []
+    lines = []
+    for mark in sorted(results_dir.glob(f"*/.synth/*{RUNNING_SUFFIX}")):
+        try:
+            info = json.loads(mark.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        if not isinstance(info, dict):
+            info = {}
+        if _alive(info.get("pid")):
+            continue
+        review = mark.parent.parent
+        notebook = str(info.get("notebook") or mark.name.removesuffix(RUNNING_SUFFIX) + ".ipynb")
+        _interrupted(review, Path(config.figures_dir) / review.name, notebook)
+        lines.append(f"repaired {review.name} / {notebook}: a run stopped while it executed "
+                     "(partial notebook and temporary files deleted)")
+    return lines
+
+
+def run_job(job: Job, kernel: WarmKernel | None = None, *,
+            cancelled: Callable[[], bool] | None = None) -> JobResult:
     """Execute one notebook with papermill; never raises for a failure inside the notebook.
 
     The job's context is written to ``results/<review>/.synth/<notebook>.context.json`` and
     named by ``SYNTH_RUN_CONTEXT`` while the kernel runs; the files the notebook writes through
-    :mod:`synth.outputs` are read back from the output log beside it.
+    :mod:`synth.outputs` are read back from the output log beside it. The notebook executes
+    into ``.synth/<notebook>.partial.ipynb``, moved to ``job.output`` once it has ended.
 
     Parameters
     ----------
@@ -397,6 +531,9 @@ def run_job(job: Job, kernel: WarmKernel | None = None) -> JobResult:
     kernel
         A started kernel (:class:`synth.kernels.WarmKernel`) to execute on; its context file
         receives the job's context. None: papermill starts (and stops) a kernel of its own.
+    cancelled
+        Asked once the execution has ended: True (the run was interrupted and the kernel
+        killed) leaves the partial notebook where it is, for the runner to delete.
     """
     import papermill as pm
 
@@ -409,6 +546,7 @@ def run_job(job: Job, kernel: WarmKernel | None = None) -> JobResult:
     context_file = state / f"{job.notebook.stem}.context.json"
     context = {**job.context, "log": str(log.resolve())}
     _write_json(context_file, context)
+    partial = _partial(job)
     previous = os.environ.get(RUN_CONTEXT_ENV)
     options: dict[str, Any] = dict(PAPERMILL_OPTIONS)
     if kernel is None:
@@ -420,7 +558,7 @@ def run_job(job: Job, kernel: WarmKernel | None = None) -> JobResult:
     cell: int | None = None
     error: str | None = None
     try:
-        pm.execute_notebook(str(job.notebook), str(job.output), parameters=job.parameters,
+        pm.execute_notebook(str(job.notebook), str(partial), parameters=job.parameters,
                             **options)
     except pm.PapermillExecutionError as exc:
         cell, error = exc.exec_count, f"{exc.ename}: {exc.evalue}".strip()
@@ -431,6 +569,8 @@ def run_job(job: Job, kernel: WarmKernel | None = None) -> JobResult:
             os.environ.pop(RUN_CONTEXT_ENV, None)
         elif kernel is None:
             os.environ[RUN_CONTEXT_ENV] = previous
+    if partial.exists() and not (cancelled and cancelled()):
+        os.replace(partial, job.output)
     outputs: list[str] = []
     for line in log.read_text(encoding="utf-8").splitlines():
         path = json.loads(line)["path"]
@@ -497,13 +637,14 @@ def _cancel_pending_tasks() -> None:
 
 
 def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
-             done: Callable[[int, JobResult], None]) -> None:
+             begin: Callable[[int], None], done: Callable[[int, JobResult], None]) -> None:
     """Run the jobs ``todo`` (indexes into ``jobs``), ``config.jobs`` at a time, on a pool.
 
     Kernel k of the pool, started with job k's imports, goes to job k. With one slot the jobs
     run in this thread; with more, in as many threads (each notebook runs in its kernel, a
-    process of its own; the threads only pass messages). Leaving, for any reason, kills every
-    kernel of the pool.
+    process of its own; the threads only pass messages). ``begin(i)`` is called before job i
+    executes and ``done(i, result)`` after. Leaving, for any reason, kills every kernel of the
+    pool; on Ctrl-C the threads are waited for and report nothing more.
     """
     from synth.kernels import KernelPool, PoolClosed, notebook_imports
 
@@ -513,6 +654,7 @@ def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
                 for i in todo]
     order = iter(todo)
     order_lock, done_lock = threading.Lock(), threading.Lock()
+    stop = threading.Event()
 
     with KernelPool(preloads, slots=slots, cwd=config.notebooks_dir.resolve(),
                     kernel_name=PAPERMILL_OPTIONS["kernel_name"],
@@ -520,7 +662,7 @@ def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
                     warm=config.warm_kernels) as pool:
 
         def work() -> None:
-            while True:
+            while not stop.is_set():
                 with order_lock:  # kernel k to job k
                     i = next(order, None)
                     if i is None:
@@ -536,29 +678,52 @@ def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
                     result = JobResult(jobs[i], False, 0.0, None, error.splitlines()[0])
                 else:
                     try:
-                        result = run_job(jobs[i], kernel)
+                        begin(i)
+                        result = run_job(jobs[i], kernel, cancelled=stop.is_set)
                     except BaseException:  # Ctrl-C: no half-run nbclient task left to report
                         _cancel_pending_tasks()
                         raise
                     finally:
                         pool.release(kernel)
                 with done_lock:
+                    if stop.is_set():
+                        return
                     done(i, result)
+
+        def thread_work() -> None:
+            try:
+                work()
+            except BaseException:
+                if not stop.is_set():
+                    raise
 
         if slots == 1:
             work()
             return
-        threads = [threading.Thread(target=work, name=f"synth-job-{n}", daemon=True)
+        threads = [threading.Thread(target=thread_work, name=f"synth-job-{n}", daemon=True)
                    for n in range(slots)]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            stop.set()
+            papermill_log = logging.getLogger("papermill")  # nbclient's, via papermill
+            level = papermill_log.level
+            papermill_log.setLevel(logging.CRITICAL + 1)  # no "Kernel died" for each kernel
+            try:
+                pool.close()  # the threads' notebooks end as their kernels die
+                for thread in threads:
+                    thread.join(_STOP_TIMEOUT)
+            finally:
+                papermill_log.setLevel(level)
+            raise
 
 
-def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = None
-        ) -> list[JobResult]:
-    """Plan, skip what is unchanged, run the rest (``config.jobs`` at a time), record.
+def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = None,
+        on_notice: Callable[[str], None] | None = None) -> list[JobResult]:
+    """Repair, plan, skip what is unchanged, run the rest (``config.jobs`` at a time), record.
 
     Parameters
     ----------
@@ -567,20 +732,50 @@ def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = No
     on_result
         Called with each :class:`JobResult` as soon as it is known (skips first, then as the
         notebooks finish).
+    on_notice
+        Called with one line for each job repaired after a killed run (:func:`repair`) and
+        each job run again for a reason other than a change of its inputs: an interrupted
+        last run, or outputs changed or removed since (:func:`stale_reason`).
 
     Returns
     -------
     list of JobResult
         One per planned job, in plan order (review, then notebook).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        After killing the kernels, deleting the partial notebooks and temporary files of the
+        unfinished jobs and marking them ``interrupted`` in their manifests.
     """
     root = (config.root or Path.cwd()).resolve()
+
+    def notice(line: str) -> None:
+        if on_notice:
+            on_notice(line)
+
+    for line in repair(config):
+        notice(line)
     jobs = plan(config)
     results: dict[int, JobResult] = {}
+    started: set[int] = set()
+    started_lock = threading.Lock()
+
+    def begin(i: int) -> None:
+        mark = _marker(jobs[i])
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        with started_lock:
+            started.add(i)
+        atomic_write_text(mark, json.dumps({"pid": os.getpid(),
+                                            "notebook": jobs[i].notebook.name}))
 
     def done(i: int, result: JobResult) -> None:
         results[i] = result
         if not result.skipped:
             _record(config, result, root)
+            _marker(result.job).unlink(missing_ok=True)
+        with started_lock:
+            started.discard(i)
         if on_result:
             on_result(result)
 
@@ -590,14 +785,26 @@ def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = No
         if not config.force:
             if job.review not in manifests:
                 manifests[job.review] = _read_manifest(_manifest_path(config, job.review))
-            if _is_current(job, manifests[job.review], root):
+            reason = stale_reason(job, manifests[job.review], root)
+            if reason is None:
                 done(i, JobResult(job, True, 0.0, skipped=True))
                 continue
+            if reason not in (_NOT_RUN, _FAILED, _CHANGED, _NO_NOTEBOOK):
+                notice(f"running {job.label} again: {reason}")
         todo.append(i)
-    if todo:
-        for review in {jobs[i].review.name for i in todo}:
-            for base in (config.figures_dir, config.results_dir):
-                remove_leftover_temporaries(base.resolve() / review)
-    if todo:
-        _execute(config, jobs, todo, done)
+    if not todo:
+        return [results[i] for i in range(len(jobs))]
+    for review in {jobs[i].review.name for i in todo}:
+        for base in (config.figures_dir, config.results_dir):
+            remove_leftover_temporaries(base.resolve() / review)
+    try:
+        _execute(config, jobs, todo, begin, done)
+    except BaseException:
+        with started_lock:
+            unfinished = sorted(started)
+        for i in unfinished:
+            job = jobs[i]
+            _interrupted(config.results_dir / job.review.name,
+                         config.figures_dir / job.review.name, job.notebook.name)
+        raise
     return [results[i] for i in range(len(jobs))]
