@@ -7,6 +7,7 @@ user (``--debug`` shows one).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -64,6 +65,10 @@ def _run(args: argparse.Namespace) -> int:
     from synth.config import ConfigError, load_config, with_overrides
     from synth.runner import run
 
+    # The run reports every notebook in its own line (a failure with its cell and exception);
+    # papermill's log would repeat a failure, and print "Kernel died ..." for every kernel
+    # that Ctrl-C stops, so it is silenced here, where synth configures logging.
+    logging.getLogger("papermill").setLevel(logging.CRITICAL + 1)
     config_path = args.config or ("synth.yaml" if Path("synth.yaml").exists() else None)
     config = load_config(config_path)
     params = {}

@@ -29,9 +29,11 @@ from __future__ import annotations
 import ast
 import json
 import os
+import queue
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -40,6 +42,13 @@ from typing import Any
 from synth.files import RUN_CONTEXT_ENV, atomic_write_text
 
 __all__ = ["KernelPool", "PoolClosed", "WarmKernel", "notebook_imports"]
+
+
+_POLL_SECONDS = 0.2
+"""How often a kernel that is starting or importing checks whether it was stopped meanwhile."""
+
+_STOP_WAIT_SECONDS = 10.0
+"""How long stopping a kernel waits for its preload to notice and close its sockets."""
 
 
 class PoolClosed(RuntimeError):
@@ -104,9 +113,12 @@ class WarmKernel:
         self.km = km
         self.context_path = context_path
         self.lock = threading.RLock()
-        """Held while the kernel starts and while it stops: jupyter_client's kernel manager
-        must never start and shut down (or shut down twice) from two threads at once."""
+        """Held while the kernel process starts and while it stops: jupyter_client's kernel
+        manager must never start and shut down (or shut down twice) from two threads at once."""
         self._stopped = False
+        self._idle = threading.Event()
+        """Set while no preload is talking to the kernel (its client's sockets are closed)."""
+        self._idle.set()
 
     @property
     def pid(self) -> int | None:
@@ -122,22 +134,48 @@ class WarmKernel:
         """Import ``modules`` in the kernel, silently (no output, no history, no names)."""
         from jupyter_core.utils import run_sync
 
-        run_sync(self._preload)(list(modules), timeout)
+        self._idle.clear()
+        try:
+            run_sync(self._preload)(list(modules), timeout)
+        finally:
+            self._idle.set()
 
     async def _preload(self, modules: list[str], timeout: float) -> None:
+        # Short polls throughout: a kernel stopped while it starts or imports (the pool closed,
+        # Ctrl-C) ends the wait at once, and this client's sockets are closed before
+        # shutdown() stops the kernel (zmq sockets must not be closed under a poll).
+        deadline = time.monotonic() + timeout
         kc = self.km.client()
         kc.start_channels()
         try:
-            await kc.wait_for_ready(timeout=timeout)
+            while True:
+                self._raise_if_stopped()
+                try:
+                    await kc.wait_for_ready(timeout=_POLL_SECONDS)
+                    break
+                except RuntimeError:  # no reply yet
+                    if time.monotonic() > deadline:
+                        raise
             if modules:
                 code = f"__import__('synth.kernels', fromlist=['_'])._preload({modules!r})"
                 msg_id = kc.execute(code, silent=True, store_history=False)
                 while True:
-                    reply = await kc.get_shell_msg(timeout=timeout)
+                    self._raise_if_stopped()
+                    try:
+                        reply = await kc.get_shell_msg(timeout=_POLL_SECONDS)
+                    except queue.Empty:
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"the kernel did not import {modules} within "
+                                               f"{timeout:g} s") from None
+                        continue
                     if reply["parent_header"].get("msg_id") == msg_id:
                         break
         finally:
             kc.stop_channels()
+
+    def _raise_if_stopped(self) -> None:
+        if self._stopped:
+            raise PoolClosed("the kernel was stopped while it started")
 
     def shutdown(self) -> None:
         """Kill the kernel and close every client's sockets; safe to call twice, from any
@@ -148,6 +186,7 @@ class WarmKernel:
             if self._stopped:
                 return
             self._stopped = True
+            self._idle.wait(timeout=_STOP_WAIT_SECONDS)  # a preload sees the flag, closes
             for kc in getattr(self.km, "synth_clients", []):
                 kc.stop_channels()
             self.km.synth_clients = []
@@ -240,8 +279,8 @@ class KernelPool:
                     raise PoolClosed("the kernel pool is closed")
                 run_sync(km.start_kernel)(extra_arguments=self._extra_arguments,
                                           cwd=self._cwd, env=env)
-                if self._warm:
-                    kernel.preload(self._preloads[index], self._timeout)
+            if self._warm:  # outside the lock: close() may stop the kernel while it imports
+                kernel.preload(self._preloads[index], self._timeout)
         except BaseException:
             self.release(kernel)
             raise

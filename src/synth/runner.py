@@ -533,7 +533,8 @@ def run_job(job: Job, kernel: WarmKernel | None = None, *,
         receives the job's context. None: papermill starts (and stops) a kernel of its own.
     cancelled
         Asked once the execution has ended: True (the run was interrupted and the kernel
-        killed) leaves the partial notebook where it is, for the runner to delete.
+        killed) deletes the partial notebook, even when this thread ends after the runner has
+        cleaned up; the last complete executed notebook stays.
     """
     import papermill as pm
 
@@ -569,8 +570,11 @@ def run_job(job: Job, kernel: WarmKernel | None = None, *,
             os.environ.pop(RUN_CONTEXT_ENV, None)
         elif kernel is None:
             os.environ[RUN_CONTEXT_ENV] = previous
-    if partial.exists() and not (cancelled and cancelled()):
-        os.replace(partial, job.output)
+    if partial.exists():
+        if cancelled and cancelled():  # interrupted: the last complete notebook stays
+            partial.unlink(missing_ok=True)
+        else:
+            os.replace(partial, job.output)
     outputs: list[str] = []
     for line in log.read_text(encoding="utf-8").splitlines():
         path = json.loads(line)["path"]
