@@ -51,6 +51,7 @@ def test_forest_plot_says_when_there_is_no_estimate() -> None:
     fig = plots.plot_forest(poolings["grade"], width="two")
     assert any(s.startswith("No pooled estimate: only 1 of 2") for s in _texts(fig, flat=True))
     assert any(s.endswith("†") for s in _texts(fig))
+    assert "Weight" not in _texts(fig)  # no study has a weight: no empty column under a header
     with pytest.raises(ValueError, match="response: no studies, no forest plot"):
         plots.plot_forest(poolings["response"])
 

@@ -485,10 +485,11 @@ def plot_forest(
         ci_head = _text_column(ax, [header_y], ["AUC [95% CI]"], offset=gap, ha="left",
                                fontsize=size, fontweight="bold")
         right = gap + _width_pt(fig, ci_artists + ci_head) + gap
-        weight_head = _text_column(ax, [header_y], ["Weight"], offset=right, ha="left",
-                                   fontsize=size, fontweight="bold")
-        weight_right = right + _width_pt(fig, weight_head)
-        _text_column(ax, rows_y, weights, offset=weight_right, ha="right", fontsize=size)
+        if any(weights):  # without a pooled estimate no study has a weight: no column
+            weight_head = _text_column(ax, [header_y], ["Weight"], offset=right, ha="left",
+                                       fontsize=size, fontweight="bold")
+            weight_right = right + _width_pt(fig, weight_head)
+            _text_column(ax, rows_y, weights, offset=weight_right, ha="right", fontsize=size)
         ax.annotate("Study", xy=(0.0, header_y), xycoords=("axes fraction", "data"),
                     xytext=(-3.5, 0), textcoords="offset points", ha="right", va="center",
                     fontsize=size, fontweight="bold", annotation_clip=False)
