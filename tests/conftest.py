@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,3 +65,10 @@ def metafor_ref(reference, analysis: str, method: str, test: str) -> dict[str, f
     """One metafor analysis of ``reference`` as {quantity: value}."""
     rows = reference.query("analysis == @analysis and method == @method and test == @test")
     return dict(zip(rows["quantity"], rows["value"].astype(float), strict=True))
+
+
+def sigint_default() -> None:
+    """For a child process: Ctrl-C as in a terminal, also when the tests run in the background
+    (a shell starts background jobs with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import DEMO, ROOT
+from conftest import DEMO, ROOT, sigint_default
 
 
 def _synth(*args: str) -> subprocess.CompletedProcess:
@@ -163,7 +163,8 @@ def test_ctrl_c_stops_the_kernels_cleans_up_and_prints_one_line(tmp_path: Path, 
     flags = [tmp_path / "results" / f"running-{name}" for name in reviews]
     proc = subprocess.Popen([sys.executable, "-m", "synth", "run", "--force", "--config",
                              str(tmp_path / "synth.yaml")], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_default)
     try:
         _wait_for("the notebooks to run", lambda: all(f.exists() for f in flags))
         kernels = [int(f.read_text()) for f in flags]

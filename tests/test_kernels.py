@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import ROOT
+from conftest import ROOT, sigint_default
 from jupyter_client import BlockingKernelClient
 
 from synth.config import load_config, with_overrides
@@ -248,7 +248,8 @@ def test_no_kernel_is_left_when_ctrl_c_stops_a_notebook(tmp_path: Path, jobs: in
                                   "09_dirty.ipynb": _DIRTY_NB}, jobs=jobs)
     proc = subprocess.Popen([sys.executable, "-m", "synth", "run", "--config",
                              str(project / "synth.yaml")], cwd=project,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=sigint_default)
     parent = psutil.Process(proc.pid)
     flags = [project / "results" / f"running-{n}" for n in range(1, jobs + 1)]
     try:
