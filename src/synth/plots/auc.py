@@ -43,6 +43,8 @@ from synth.plots.style import (
     REFERENCE,
     WARNING,
     auc_axis,
+    figure_for,
+    is_one_column,
     mark_synthetic,
     new_figure,
 )
@@ -75,17 +77,6 @@ _MODERATOR_LABELS = {"year": "Publication year", "cohort": "Cohort", "rqs": "RQS
 # ---------------------------------------------------------------------------------------------
 # Shared pieces
 # ---------------------------------------------------------------------------------------------
-
-
-def _figure(ax: Axes | None, width: str | float, height_mm: float) -> tuple[Figure, Axes]:
-    if ax is None:
-        fig, ax = new_figure(width, height_mm)
-        return fig, ax  # type: ignore[return-value]
-    return ax.figure, ax  # type: ignore[return-value]
-
-
-def _is_one_column(width: str | float) -> bool:
-    return width == "one" or (isinstance(width, int | float) and width < 120)
 
 
 def _cohort_handles(cohorts: Sequence[str]) -> list[Line2D]:
@@ -215,7 +206,7 @@ def plot_auc_by_aim(
     ranges = auc_ranges(representative, aims=aims)
     aims = list(ranges["aim"])
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 22 + 17 * len(aims))
+        fig, ax = figure_for(ax, width, 22 + 17 * len(aims))
         lowest = float(np.nanmin(np.r_[representative["ci_low"].astype(float).to_numpy(),
                                        representative["auc"].astype(float).to_numpy(), 0.7]))
         for i, aim in enumerate(aims):
@@ -290,7 +281,7 @@ def plot_evidence_map(
     aims = [a for a in AIMS if a in set(by_modality["aim"])]
     modalities = [m for m in MODALITIES if m in set(by_modality["modality"])]
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 22 + 16 * len(aims))
+        fig, ax = figure_for(ax, width, 22 + 16 * len(aims))
         biggest = max(1, int(by_modality["n_studies"].max()))
         for _, row in by_modality.iterrows():
             x = modalities.index(row["modality"])
@@ -421,10 +412,10 @@ def plot_forest(
     studies = frame[frame["kind"] == "study"].reset_index(drop=True)
     pooled = frame[frame["kind"] == "pooled"]
     message_rows = 0 if len(pooled) else 0.8
-    one = _is_one_column(width)
+    one = is_one_column(width)
     size = MANUSCRIPT.font_size - 0.5
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 34 + 3.6 * (len(studies) + 2 + message_rows))
+        fig, ax = figure_for(ax, width, 34 + 3.6 * (len(studies) + 2 + message_rows))
         y_studies = np.arange(len(studies))[::-1] + 2.0
         max_w = float(np.nanmax(studies["weight"])) if studies["pooled"].any() else 1.0
         for y, row in zip(y_studies, studies.itertuples(), strict=True):
@@ -590,7 +581,7 @@ def plot_meta_regression(
     matplotlib.figure.Figure
     """
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 62)
+        fig, ax = figure_for(ax, width, 62)
         res = fit.result
         if res is None:
             _no_result_panel(ax, fit.aim, f"No meta-regression: {fit.reason}")
@@ -668,7 +659,7 @@ def plot_funnel(
     matplotlib.figure.Figure
     """
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 62)
+        fig, ax = figure_for(ax, width, 62)
         if test.egger is None:
             _no_result_panel(ax, test.aim, f"No funnel plot: {test.reason}")
             if fig.axes[0] is ax:
@@ -709,7 +700,7 @@ def _panels(items: Sequence[Any], draw: Any, extra: Sequence[Any], *, synthetic:
     with MANUSCRIPT:
         n = len(items)
         ncols = 1 if n == 1 else 2
-        if not _is_one_column(width) and n > 2:
+        if not is_one_column(width) and n > 2:
             ncols = min(n, 4)
         nrows = int(np.ceil(n / ncols))
         fig, axes = new_figure(width, 14 + 48 * nrows, nrows=nrows, ncols=ncols,

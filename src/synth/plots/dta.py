@@ -25,6 +25,7 @@ from synth.plots.style import (
     POOLED_MARKER,
     REFERENCE,
     WARNING,
+    figure_for,
     mark_synthetic,
     new_figure,
     reference_line,
@@ -48,13 +49,6 @@ _GROUP_LINES = ("-", "--", ":", "-.")
 
 CHANCE_LABEL = "chance (sensitivity = FPR)"
 """The diagonal of ROC space, drawn dotted on every SROC plot."""
-
-
-def _figure(ax: Axes | None, width: str | float, height_mm: float) -> tuple[Figure, Axes]:
-    if ax is None:
-        fig, ax = new_figure(width, height_mm)
-        return fig, ax  # type: ignore[return-value]
-    return ax.figure, ax  # type: ignore[return-value]
 
 
 def _pct(x: float) -> str:
@@ -227,7 +221,7 @@ def plot_sroc(pooling: DtaPooling, *, ax: Axes | None = None, level: float = 0.9
     if fit is None:
         raise ValueError(pooling.note or "no fit")
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 92)
+        fig, ax = figure_for(ax, width, 92)
         _roc_axes(ax)
         max_n = float(pooling.studies[["tp", "fn", "fp", "tn"]].sum(axis=1).max())
         handles = _study_points(ax, pooling.studies, max_n)
@@ -261,7 +255,7 @@ def plot_subgroup_sroc(result: SubgroupResult, *, ax: Axes | None = None, level:
     when the subgroups are cohorts, else in line styles; the likelihood-ratio test of the
     difference (or why there is none) under the title."""
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 92)
+        fig, ax = figure_for(ax, width, 92)
         _roc_axes(ax)
         handles: list[Any] = []
         max_n = max(float(p.studies[["tp", "fn", "fp", "tn"]].sum(axis=1).max())
@@ -319,7 +313,7 @@ def plot_deeks_funnel(test: DeeksTest, *, ax: Axes | None = None, title: str = "
     """
     p = test.points
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 70)
+        fig, ax = figure_for(ax, width, 70)
         ax.scatter(p["ln_dor"], p["inv_sqrt_ess"], s=12, facecolor=NEUTRAL, edgecolor=NEUTRAL,
                    zorder=3, label="study")
         ax.set_xlabel("ln diagnostic odds ratio")
@@ -357,7 +351,7 @@ def plot_fagan(result: FaganResult, *, ax: Axes | None = None, title: str = "",
     straight (logit post = logit pre + ln LR).
     """
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 90)
+        fig, ax = figure_for(ax, width, 90)
         lim = float(_logit(0.9995))
         for x, values, pos, fmt, name in (
                 (0.0, _FAGAN_PROB, lambda v: -_logit(v), _pct, "Pre-test\nprobability (%)"),

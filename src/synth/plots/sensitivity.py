@@ -23,6 +23,8 @@ from synth.plots.style import (
     MM_PER_INCH,
     NEUTRAL,
     WARNING,
+    figure_for,
+    is_one_column,
     mark_synthetic,
     new_figure,
 )
@@ -30,13 +32,6 @@ from synth.plots.style import (
 __all__ = ["plot_baujat", "plot_baujat_panels"]
 
 _MARKER = "o"
-
-
-def _figure(ax: Axes | None, width: str | float, height_mm: float) -> tuple[Figure, Axes]:
-    if ax is None:
-        fig, ax = new_figure(width, height_mm)
-        return fig, ax  # type: ignore[return-value]
-    return ax.figure, ax  # type: ignore[return-value]
 
 
 def _title(aim: str) -> str:
@@ -79,7 +74,7 @@ def plot_baujat(
         raise ValueError(f"aim: {aim!r} is not in the table; use one of: "
                          f"{', '.join(dict.fromkeys(sensitivity['aim']))}")
     with MANUSCRIPT:
-        fig, ax = _figure(ax, width, 62)
+        fig, ax = figure_for(ax, width, 62)
         studies = rows[rows["study_id"].astype(str) != ""]
         if studies.empty:
             ax.set_axis_off()
@@ -143,7 +138,7 @@ def plot_baujat_panels(
     if not aims:
         raise ValueError("aims is empty; pass at least one aim of the table.")
     with MANUSCRIPT:
-        narrow = width == "one" or (isinstance(width, int | float) and width < 120)
+        narrow = is_one_column(width)
         ncols = 1 if len(aims) == 1 else (2 if narrow else min(len(aims), 4))
         nrows = int(np.ceil(len(aims) / ncols))
         fig, axes = new_figure(width, 16 + 55 * nrows, nrows=nrows, ncols=ncols, squeeze=False)

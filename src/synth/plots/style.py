@@ -58,6 +58,8 @@ __all__ = [
     "FigureStyle",
     "MANUSCRIPT",
     "new_figure",
+    "figure_for",
+    "is_one_column",
     "mark_synthetic",
 ]
 
@@ -298,6 +300,20 @@ def auc_axis(ax: Axes, *, axis: str = "x", scale: str = "linear", low: float | N
         ax.set_ylabel(label)
     if chance:
         reference_line(ax, chance_at, axis=axis, label="AUC 0.5 (chance)")
+
+
+def figure_for(ax: Axes | None, width: Width, height_mm: float) -> tuple[Figure, Axes]:
+    """The figure and axes a plot function draws into: ``ax``'s, or a new figure of a journal
+    width (``ax=None``)."""
+    if ax is None:
+        fig, ax = new_figure(width, height_mm)
+        return fig, ax  # type: ignore[return-value]
+    return ax.figure, ax  # type: ignore[return-value]
+
+
+def is_one_column(width: Width) -> bool:
+    """Whether ``width`` is a one-column figure (``"one"`` or under 120 mm)."""
+    return width == "one" or (isinstance(width, int | float) and width < 120)
 
 
 def mark_synthetic(fig: Figure, synthetic: bool = True) -> Figure:
