@@ -257,6 +257,90 @@ def _quality(rng: np.random.Generator, studies: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+APPRAISAL_SEED = SEED + 16  # a separate stream: METRICS and QUADAS-2 leave every other draw as is
+APPRAISAL_DISAGREE = 0.1  # share of a rater's answers that differ from the consensus
+METRICS_CONDITIONS = ("segmentation", "fully_automated_segmentation", "handcrafted_features",
+                      "tabular_data", "end_to_end_deep_learning")
+METRICS_OFF = {"segmentation": (8, 9, 10), "fully_automated_segmentation": (9,),
+               "handcrafted_features": (12,), "tabular_data": (14, 15, 16),
+               "end_to_end_deep_learning": (17,)}
+"""Items each METRICS condition switches off when it is "no" (metrics.md)."""
+METRICS_YES = {1: 0.3, 2: 0.8, 3: 0.85, 5: 0.9, 6: 0.75, 7: 0.4, 8: 0.8, 9: 0.5, 10: 0.4,
+               11: 0.6, 12: 0.85, 13: 0.5, 14: 0.35, 15: 0.6, 16: 0.55, 17: 0.3, 19: 0.25,
+               20: 0.9, 21: 0.45, 22: 0.2, 23: 0.3, 24: 0.45, 25: 0.3, 28: 0.1, 29: 0.1,
+               30: 0.05}
+"""Chance of "yes" per METRICS item; 4, 18, 26 and 27 follow each study's centres and validation."""
+QUADAS2_DRAW = {
+    "rob_patient_selection": {"low": 0.45, "unclear": 0.25, "high": 0.3},
+    "rob_index_test": {"low": 0.55, "unclear": 0.3, "high": 0.15},
+    "rob_reference_standard": {"low": 0.7, "unclear": 0.25, "high": 0.05},
+    "rob_flow_timing": {"low": 0.6, "unclear": 0.3, "high": 0.1},
+    "applicability_patient_selection": {"low": 0.65, "unclear": 0.15, "high": 0.2},
+    "applicability_index_test": {"low": 0.75, "unclear": 0.15, "high": 0.1},
+    "applicability_reference_standard": {"low": 0.85, "unclear": 0.1, "high": 0.05},
+}
+"""Consensus QUADAS-2 judgements per column: mostly low or unclear, some high."""
+
+
+def _metrics_consensus(rng: np.random.Generator, studies: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for s in studies.itertuples():
+        deep = rng.random() < 0.1
+        cond = {"segmentation": "no" if deep and rng.random() < 0.5 else "yes",
+                "handcrafted_features": "no" if deep and rng.random() < 0.5 else "yes"}
+        cond["fully_automated_segmentation"] = ("yes" if cond["segmentation"] == "yes"
+                                                and rng.random() < 0.15 else "no")
+        cond["tabular_data"] = cond["handcrafted_features"]
+        cond["end_to_end_deep_learning"] = "yes" if deep else "no"
+        off = {k for c, items in METRICS_OFF.items() if cond[c] == "no" for k in items}
+        fixed = {4: s.centres == "multi", 18: s.validation != "none",
+                 26: s.validation != "none", 27: s.validation == "external"}
+        answers = {}
+        for k in range(1, 31):
+            yes = fixed[k] if k in fixed else rng.random() < METRICS_YES[k]
+            answers[f"metrics_{k:02d}"] = "n/a" if k in off else ("yes" if yes else "no")
+        rows.append({"study_id": s.study_id, "rater": "consensus",
+                     **{c: cond[c] for c in METRICS_CONDITIONS}, **answers, "notes": None})
+    return pd.DataFrame(rows)
+
+
+def _quadas2_consensus(rng: np.random.Generator, studies: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for s in studies.itertuples():
+        judged = {col: _choice(rng, dist) for col, dist in QUADAS2_DRAW.items()}
+        if s.design == "prospective":
+            judged["rob_patient_selection"] = "low"
+        rows.append({"study_id": s.study_id, "rater": "consensus", **judged, "notes": None})
+    return pd.DataFrame(rows)
+
+
+def _appraisal_rater(rng: np.random.Generator, consensus: pd.DataFrame, name: str,
+                     columns: list[str], levels: tuple[str, ...]) -> pd.DataFrame:
+    """A rater who differs from the consensus on about one answer in ten (n/a stays n/a)."""
+    out = consensus.copy()
+    out["rater"] = name
+    for idx in out.index:
+        for col in columns:
+            value = out.at[idx, col]
+            if value in levels and rng.random() < APPRAISAL_DISAGREE:
+                out.at[idx, col] = rng.choice([v for v in levels if v != value])
+    return out
+
+
+def _appraisals(rng: np.random.Generator, studies: pd.DataFrame
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """METRICS and QUADAS-2 tables: raters A and B, and the consensus, per study."""
+    tables = []
+    for consensus, columns, levels in (
+            (_metrics_consensus(rng, studies), [f"metrics_{k:02d}" for k in range(1, 31)],
+             ("yes", "no")),
+            (_quadas2_consensus(rng, studies), list(QUADAS2_DRAW), ("low", "unclear", "high"))):
+        raters = [_appraisal_rater(rng, consensus, r, columns, levels) for r in ("A", "B")]
+        out = pd.concat([*raters, consensus]).sort_values(["study_id", "rater"], kind="stable")
+        tables.append(out.reset_index(drop=True))
+    return tables[0], tables[1]
+
+
 PRISMA = {
     "databases": {"PubMed": 812, "Embase": 1021, "Wiley/Cochrane Library": 174},
     "registers": {},
@@ -304,11 +388,29 @@ reports, so that the pipeline can be shown to reproduce the published summary nu
   report sensitivity and specificity with positives and negatives instead of the cells;
 - RQS: three rows per study (raters A and B, and the consensus), components from their allowed
   sets; the consensus mean percentage (negative totals floored at 0 %) rounds to 18 %.
+- METRICS (`metrics.csv`) and QUADAS-2 (`quadas2.csv`; seed {APPRAISAL_SEED}, a separate
+  stream): raters A and B and the consensus per study; METRICS conditions and answers drawn so
+  that the mean score is moderate, items a condition switches off are `n/a`; QUADAS-2 risk of
+  bias and applicability mostly low or unclear, some high; each rater differs from the
+  consensus on about one answer in ten.
 
 Study ids `demo01`..`demo45`, authors `Demo S01`.. and titles `Synthetic study NN` are
 placeholders. `review.yaml` carries `synthetic: true`; figures made from this folder say
 "Synthetic demonstration data".
 """
+
+
+VOCABULARY = {
+    "aims": ["grade", "differential diagnosis", "response", "outcome"],
+    "sites": ["pancreas", "stomach", "duodenum", "small intestine", "appendix", "colorectum",
+              "liver", "mixed"],
+    "modalities": ["CT", "MRI", "PET", "multiple"],
+    "models": ["radiomics", "deep learning", "combined", "clinical", "single feature"],
+    "raters": ["A", "B", "consensus"],
+    "consensus": "consensus",
+    "ci_level": 0.95,
+}
+"""The demo's review.yaml vocabularies: the seed review's aims (in its order), sites and raters."""
 
 
 def main(out_dir: str | Path = "data/demo") -> Path:
@@ -319,6 +421,7 @@ def main(out_dir: str | Path = "data/demo") -> Path:
     performance = _performance(rng, studies)
     quality = _quality(rng, studies)
     performance = _two_by_two(np.random.default_rng(DTA_SEED), performance)
+    metrics, quadas2 = _appraisals(np.random.default_rng(APPRAISAL_SEED), studies)
     studies = studies.drop(columns="_aim")
     for col in ("pmid", "n_patients"):
         studies[col] = studies[col].astype("Int64")
@@ -327,6 +430,8 @@ def main(out_dir: str | Path = "data/demo") -> Path:
     studies.to_csv(out / "studies.csv", index=False, lineterminator="\n")
     performance.to_csv(out / "performance.csv", index=False, lineterminator="\n")
     quality.to_csv(out / "quality.csv", index=False, lineterminator="\n")
+    metrics.to_csv(out / "metrics.csv", index=False, lineterminator="\n")
+    quadas2.to_csv(out / "quadas2.csv", index=False, lineterminator="\n")
     (out / "prisma.yaml").write_text(
         "# SYNTHETIC demonstration counts, made by scripts/make_demo.py\n"
         + yaml.safe_dump(PRISMA, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -335,7 +440,8 @@ def main(out_dir: str | Path = "data/demo") -> Path:
         "synthetic": True,
         "description": "Synthetic data calibrated to the published summary of Staal et al., "
                        "Eur Radiol 2022; made by scripts/make_demo.py. Not real evidence.",
-    }, sort_keys=False), encoding="utf-8")
+        **VOCABULARY,
+    }, sort_keys=False, default_flow_style=None, width=96), encoding="utf-8")
     (out / "README.md").write_text(README, encoding="utf-8")
     return out
 

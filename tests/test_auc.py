@@ -15,7 +15,10 @@ import synth
 from synth import auc
 from synth.effects import expit, var_auc_newcombe
 from synth.review import Review
-from synth.schema import AIMS, MODALITIES
+
+AIMS = ("grade", "differential diagnosis", "response", "outcome")
+"""The aims the demo and gepnet-public reviews declare, in their review.yaml order."""
+MODALITIES = ("CT", "MRI", "PET", "multiple")
 
 GEPNET = ROOT / "data" / "gepnet-public"
 
@@ -86,8 +89,9 @@ def bcg_frame() -> pd.DataFrame:
 
 
 def test_demo_reproduces_the_published_ranges(demo: synth.Review) -> None:
-    reps = auc.representative_auc(demo)
-    ranges = auc.auc_ranges(reps).set_index("aim")
+    assert demo.vocabulary.aim_names == AIMS
+    reps = auc.representative_auc(demo, aims=demo.vocabulary.aim_names)
+    ranges = auc.auc_ranges(reps, aims=demo.vocabulary.aim_names).set_index("aim")
     assert list(ranges.index) == list(AIMS)
     assert ranges.loc["grade", "auc_range"] == "0.74–0.96"
     assert ranges.loc["differential diagnosis", "auc_range"] == "0.80–0.99"
@@ -208,7 +212,8 @@ def test_custom_orders_and_aims() -> None:
 @pytest.mark.parametrize(("kw", "message"), [
     ({"rule": "newest"}, "rule='newest' is not allowed; use one of: 'validation', 'best'"),
     ({"tie": "median"}, "tie='median'"),
-    ({"aims": ["grading"]}, "aims='grading' is not allowed"),
+    ({"aims": ["grade", "grade"]}, "aims=\\['grade', 'grade'\\] repeats a value"),
+    ({"aims": []}, "aims is empty"),
     ({"cohort_order": ["external"]}, "cohort_order='external'"),
     ({"model_order": ["radiomics", "radiomics"]}, "repeats a value"),
 ])
@@ -231,7 +236,8 @@ def test_ranges_keep_empty_aims_and_count_by_cohort() -> None:
         _row("d", "internal validation", "radiomics", 0.997, aim="outcome"),
     ], studies=[{"study_id": "c", "n_patients": None}, {"study_id": "d", "modality": "MRI"}])
     reps = auc.representative_auc(rv)
-    ranges = auc.auc_ranges(reps)
+    assert auc.auc_ranges(reps)["aim"].tolist() == ["grade", "outcome"]  # None: present, sorted
+    ranges = auc.auc_ranges(reps, aims=AIMS)
     assert ranges["aim"].tolist() == list(AIMS)
     grade = ranges.iloc[0]
     assert grade["n_studies"] == 3
@@ -245,8 +251,10 @@ def test_ranges_keep_empty_aims_and_count_by_cohort() -> None:
     assert response["n_studies"] == 0 and response["auc_range"] == "no studies"
     assert response["n_patients"] == 0
     assert ranges.set_index("aim").loc["outcome", "auc_range"] == "0.997"
-    by_mod = auc.auc_ranges(reps, by="modality")
+    by_mod = auc.auc_ranges(reps, by="modality", aims=AIMS, modalities=MODALITIES)
     assert len(by_mod) == len(AIMS) * len(MODALITIES)
+    assert by_mod["modality"].tolist()[:4] == list(MODALITIES)
+    assert auc.auc_ranges(reps, by="modality")["modality"].unique().tolist() == ["CT", "MRI"]
     assert by_mod["n_studies"].sum() == 4
     cell = by_mod.set_index(["aim", "modality"]).loc[("outcome", "MRI")]
     assert cell["n_studies"] == 1
@@ -295,7 +303,7 @@ def test_variance_routes_hand_worked() -> None:
     assert t.loc["se", "se_logit"] == pytest.approx(0.25)
     assert t["poolable"].to_dict() == {"se": True, "ci": True, "hm": True, "hm_n": True,
                                        "none": False, "one": False, "ci1": True}
-    assert "no SE, 95% CI or positives/negatives" in t.loc["none", "not_pooled_reason"]
+    assert "no SE, CI or positives/negatives" in t.loc["none", "not_pooled_reason"]
     assert "no finite logit" in t.loc["one", "not_pooled_reason"]
     assert np.isnan(t.loc["one", "logit_auc"])
     assert t.loc["ci", "not_pooled_reason"] == ""
@@ -335,7 +343,7 @@ def test_pooled_frame_matches_metafor(bcg_table, reference, method: str, test: s
 
 
 def test_pooled_table_lists_every_aim_and_method(bcg_table) -> None:
-    table = auc.pooled_table(bcg_table)
+    table = auc.pooled_table(bcg_table, aims=AIMS)
     assert list(zip(table["aim"], table["method"], strict=True)) == [
         (a, m) for a in AIMS for m in ("REML", "DL", "PM")]
     assert table.loc[table["aim"] == "response", "note"].eq("no pooled estimate: no studies").all()
@@ -343,6 +351,24 @@ def test_pooled_table_lists_every_aim_and_method(bcg_table) -> None:
     for col in ("aim", "method", "k", "estimate_logit", "se_logit", "tau2", "i2",
                 "auc_pooled", "ci_low", "ci_high", "pi_low", "pi_high"):
         assert col in table.columns
+
+
+def test_a_reported_90_percent_ci_gives_its_variance_by_the_normal_quantile_at_0_90() -> None:
+    """var = ((logit(0.9) - logit(0.7)) / (2 z))²: z = 1.644854 at 0.90, 1.959964 at 0.95."""
+    rows = [_row("ci90", "training", "radiomics", 0.8, ci_low=0.7, ci_high=0.9),
+            _row("ci95", "training", "radiomics", 0.8, ci_low=0.7, ci_high=0.9)]
+    reps = auc.representative_auc(_review(rows))
+    assert reps["ci_level"].tolist() == [0.95, 0.95]  # no ci_level column: 95 %
+    reps["ci_level"] = [0.90, 0.95]
+    t = auc.study_variances(reps).set_index("study_id")
+    width = math.log(0.9 / 0.1) - math.log(0.7 / 0.3)
+    assert t.loc["ci90", "var_logit"] == pytest.approx((width / (2 * 1.6448536)) ** 2, rel=1e-6)
+    assert t.loc["ci95", "var_logit"] == pytest.approx((width / (2 * 1.9599640)) ** 2, rel=1e-6)
+    assert set(t["variance_route"]) == {"reported CI"}
+    shown = auc.pool_by_aim(t.reset_index()).get("grade").study_intervals()
+    # drawn at 95 %: the 95 % CI as reported, the 90 % CI widened from its variance
+    assert shown["ci_source"].tolist() == ["derived from CI", "reported"]
+    assert shown["ci_shown_low"].iloc[0] < 0.7 < shown["ci_shown_high"].iloc[0]
 
 
 def test_fewer_than_two_poolable_gives_no_estimate_with_reason() -> None:
@@ -353,7 +379,9 @@ def test_fewer_than_two_poolable_gives_no_estimate_with_reason() -> None:
         _row("d", "training", "radiomics", 0.75, auc_se=0.06, aim="outcome"),
         _row("e", "training", "radiomics", 0.7, aim="outcome"),
     ])))
-    poolings = auc.pool_by_aim(t)
+    assert list(auc.pool_by_aim(t)) == ["grade", "outcome"]  # None: the aims present, sorted
+    poolings = auc.pool_by_aim(t, aims=["outcome", "response", "grade"])
+    assert list(poolings) == ["outcome", "response", "grade"]  # the order given
     grade = poolings["grade"]
     assert grade.result is None and grade.k_pooled == 0 and grade.k_shown == 2
     assert grade.reason.startswith("only 1 of 2 studies with a variance")

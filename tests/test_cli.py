@@ -147,11 +147,11 @@ def test_ctrl_c_stops_the_kernels_cleans_up_and_prints_one_line(tmp_path: Path, 
 
     from synth.config import load_config
     from synth.runner import run
+    from synth.template import write_review
 
     reviews = ["alpha", "beta"][:jobs]
     for name in reviews:
-        (tmp_path / "data" / name).mkdir(parents=True)
-        (tmp_path / "data" / name / "studies.csv").write_text(f"study_id\n{name}2020\n")
+        write_review(tmp_path / "data" / name)
     (tmp_path / "notebooks").mkdir()
     write_notebook(tmp_path / "notebooks" / "01_holds.ipynb", _HOLDING_CELLS)
     (tmp_path / "synth.yaml").write_text(f"jobs: {jobs}\n")

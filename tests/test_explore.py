@@ -167,9 +167,9 @@ def test_auc_and_rqs_figures_follow_the_subset(demo):
     assert set(reps["study_id"]) == _ids(sub.studies)
     assert isinstance(auc_plots.plot_auc_by_aim(reps, aims=["grade"], synthetic=sub.synthetic),
                       Figure)
-    chosen = quality.rater_scores(quality.score(sub.quality))
+    chosen = quality.rater_scores(quality.score(sub.quality), rater="consensus")
     assert set(chosen["study_id"]) == _ids(sub.studies)
-    full = quality.rater_scores(quality.score(demo.quality))
+    full = quality.rater_scores(quality.score(demo.quality), rater="consensus")
     assert len(chosen) < len(full)
     assert quality.consensus_percent(sub).to_dict() == chosen.set_index("study_id")[
         "percent"].to_dict()
@@ -178,8 +178,19 @@ def test_auc_and_rqs_figures_follow_the_subset(demo):
     assert isinstance(fig, Figure)
 
 
-def test_aims_of_lists_the_reported_aims_in_dictionary_order(demo):
-    from synth.schema import AIMS
-
-    assert explore.aims_of(demo) == [a for a in AIMS if a in set(demo.performance["aim"])]
+def test_aims_of_lists_the_reported_aims_in_the_declared_order(demo):
+    aims = demo.vocabulary.aim_names
+    assert explore.aims_of(demo) == [a for a in aims if a in set(demo.performance["aim"])]
     assert explore.aims_of(explore.subset(demo, aims=["outcome", "grade"])) == ["grade", "outcome"]
+
+
+def test_declared_gives_the_parameter_s_values_or_the_whole_declared_list(demo):
+    assert explore.chosen(demo, "aims", []) == demo.vocabulary.aim_names
+    assert explore.chosen(demo, "aims", None) == demo.vocabulary.aim_names
+    assert explore.chosen(demo, "aims", ["outcome", "grade"]) == ("outcome", "grade")
+    assert explore.chosen(demo, "modalities", "MRI") == ("MRI",)
+    assert explore.chosen(demo, "raters", []) == demo.vocabulary.raters
+    with pytest.raises(ValueError, match="aims='lung' is not allowed; use one of: 'grade'"):
+        explore.chosen(demo, "aims", ["lung"])
+    with pytest.raises(ValueError, match="repeats a value"):
+        explore.chosen(demo, "modalities", ["CT", "CT"])

@@ -211,7 +211,8 @@ def test_review_yaml_unknown_key_names_its_line(demo_copy: Path):
     path.write_text(path.read_text(encoding="utf-8") + "titel: x\n", encoding="utf-8")
     line = len(path.read_text(encoding="utf-8").splitlines())
     assert _load_problems(demo_copy) == [
-        f"review.yaml:{line}:titel: unknown key — allowed: title, synthetic, description; "
+        f"review.yaml:{line}:titel: unknown key — allowed: title, synthetic, description, "
+        "aims, sites, modalities, models, raters, consensus, ci_level, partial; "
         "did you mean 'title'?"]
 
 

@@ -24,6 +24,7 @@ from jupyter_client import BlockingKernelClient
 from synth.config import load_config, with_overrides
 from synth.kernels import KernelPool, PoolClosed, notebook_imports
 from synth.runner import run
+from synth.template import write_review
 
 sys.path.insert(0, str(ROOT / "tools"))
 from nbbuild import write_notebook  # noqa: E402
@@ -94,8 +95,7 @@ while flag.exists():
 
 
 def _project(tmp: Path, notebooks: dict[str, list[tuple[str, str]]], jobs: int = 1) -> Path:
-    (tmp / "data" / "alpha").mkdir(parents=True)
-    (tmp / "data" / "alpha" / "studies.csv").write_text("study_id\nalpha2020\n")
+    write_review(tmp / "data" / "alpha")  # a valid review: the runner checks it first
     (tmp / "notebooks").mkdir()
     for name, cells in notebooks.items():
         write_notebook(tmp / "notebooks" / name, cells)

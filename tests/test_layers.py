@@ -19,11 +19,12 @@ from conftest import ROOT
 SRC = ROOT / "src" / "synth"
 MAX_MODULE_LINES = 900
 
-DATA_MODEL = ("synth.errors", "synth.files", "synth.schema", "synth.instruments",
-              "synth.prisma_counts", "synth.io", "synth.review")
+DATA_MODEL = ("synth.errors", "synth.files", "synth.vocabulary", "synth.schema",
+              "synth.instruments", "synth.prisma_counts", "synth.io", "synth.consistency",
+              "synth.review", "synth.template", "synth.importers")
 ANALYSES = ("synth.intervals", "synth.meta", "synth.effects", "synth.auc", "synth.regression",
             "synth.quality", "synth.prisma", "synth.overview", "synth.explore", "synth.bivariate",
-            "synth.dta", "synth.sensitivity")
+            "synth.dta", "synth.sensitivity", "synth.appraisal")
 RUNNER = ("synth.config", "synth.kernels", "synth.runner")
 
 
@@ -105,12 +106,22 @@ def test_plot_modules_take_every_colour_from_the_style(path: Path):
 def test_each_colour_of_the_style_means_one_thing():
     from synth.plots import style
 
-    data_marks = {"NEUTRAL": style.NEUTRAL, "NOT_POOLED": style.NOT_POOLED,
-                  "NO_AUC": style.NO_AUC, "POINTS_LOST": style.POINTS_LOST,
-                  "AGREEMENT": style.AGREEMENT, "REFERENCE": style.REFERENCE,
-                  "WARNING": style.WARNING}
-    data_marks |= {f"aim {k}": v for k, v in style.AIM_COLOURS.items()}
-    data_marks |= {f"cohort {k}": v for k, v in style.COHORT_COLOURS.items()}
+    # every named colour of the style: each aim's place in AIM_PALETTE, each single colour, each
+    # entry of a colour mapping (one that only groups single colours adds nothing); not
+    # OKABE_ITO (the palette colours are taken from) nor the PRISMA 2020 template's fills
+    hexed = re.compile(r"#[0-9A-Fa-f]{6}")
+    named = {n: getattr(style, n) for n in sorted(style.__all__)
+             if n not in ("AIM_PALETTE", "OKABE_ITO", "PRISMA_FILLS")}
+    data_marks = {f"aim {i + 1}": v for i, v in enumerate(style.AIM_PALETTE)}
+    data_marks |= {n: v for n, v in named.items() if isinstance(v, str) and hexed.fullmatch(v)}
+    singles = set(data_marks.values())
+    for name, value in named.items():
+        if (isinstance(value, dict) and value
+                and all(isinstance(v, str) and hexed.fullmatch(v) for v in value.values())
+                and not set(value.values()) <= singles):
+            data_marks |= {f"{name} {k}": v for k, v in value.items()}
+    assert {"aim 10", "NEUTRAL", "POINTS_LOST", "WARNING", "COHORT_COLOURS training",
+            "NO_AUC"} <= set(data_marks)
     by_colour: dict[str, list[str]] = {}
     for name, colour in data_marks.items():
         by_colour.setdefault(colour.upper(), []).append(name)

@@ -40,16 +40,17 @@ def test_overview_writes_table_and_figure(demo_run):
         assert (tmp / "figures" / "demo" / f"studies_per_year.{ext}").stat().st_size > 1000
 
 
-def test_a_broken_review_fails_naming_notebook_and_cell(tmp_path: Path, edit):
+def test_a_broken_review_runs_no_notebook_and_names_its_problems(tmp_path: Path, edit):
     data = tmp_path / "data"
     shutil.copytree(DEMO, data / "broken")
     edit(data / "broken" / "studies.csv", ",modality,", ",modalty,")
     config = RunConfig(data_dir=data, notebooks_dir=ROOT / "notebooks",
                        figures_dir=tmp_path / "figures", results_dir=tmp_path / "results",
                        notebooks=("01",))
-    (result,) = run(config)
-    assert not result.ok
-    text = result.describe()
-    assert text.startswith("FAILED  broken / 01_review_overview.ipynb cell ")
-    assert "ReviewDataError" in text and "modalty" in text
-    assert str(result.job.output) in text
+    notices: list[str] = []
+    (result,) = run(config, on_notice=notices.append)
+    assert not result.ok and result.not_run
+    assert result.describe().startswith("NOT RUN broken / 01_review_overview.ipynb: ")
+    assert notices[0].startswith("not running broken (1 notebook): 2 problems in ")
+    assert notices[1].startswith("  studies.csv:1:modalty: unknown column")
+    assert not result.job.output.exists()

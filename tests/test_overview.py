@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from synth.overview import (
 from synth.plots import style as st
 from synth.plots.overview import plot_studies_per_year
 from synth.plots.style import SYNTHETIC_LABEL
-from synth.schema import AIMS
+from synth.vocabulary import Aim
 
 
 def test_each_characteristic_counts_every_study_once():
@@ -59,7 +60,7 @@ def test_studies_per_year_spans_every_year_and_aim():
     counts = studies_per_year(rv)
     years = range(rv.studies["year"].min(), rv.studies["year"].max() + 1)
     assert set(counts["year"]) == set(years)
-    assert set(AIMS) <= set(counts["aim"])
+    assert counts["aim"].unique().tolist() == [*rv.vocabulary.aim_names, NO_AUC_LABEL]
     assert counts["n_studies"].sum() == 45
     by_year = counts.groupby("year")["n_studies"].sum()
     assert by_year.to_dict() == {y: int((rv.studies["year"] == y).sum()) for y in years}
@@ -89,12 +90,26 @@ def test_real_data_are_not_marked():
 def test_bars_take_the_aim_colours_and_no_auc(demo_copy: Path):
     perf = pd.read_csv(demo_copy / "performance.csv", dtype=str, keep_default_na=False)
     perf[perf["study_id"] != "demo01"].to_csv(demo_copy / "performance.csv", index=False)
-    fig = plot_studies_per_year(studies_per_year(load_review(demo_copy)))
+    rv = load_review(demo_copy)
+    labelled = replace(rv.vocabulary, aims=tuple(Aim(a, f"{a} (label)")
+                                                 for a in rv.vocabulary.aim_names))
+    fig = plot_studies_per_year(studies_per_year(rv), vocabulary=labelled)
     legend = fig.legends[0]
     colours = {t.get_text(): to_hex(h.get_facecolor())
                for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)}
-    assert colours == {**{a: to_hex(st.AIM_COLOURS[a]) for a in AIMS},
-                       NO_AUC_LABEL: to_hex(st.NO_AUC)}
+    assert colours == {**{f"{a} (label)": to_hex(c) for a, c in zip(
+        rv.vocabulary.aim_names, st.AIM_PALETTE, strict=False)}, NO_AUC_LABEL: to_hex(st.NO_AUC)}
+
+
+def test_aims_follow_the_declared_order_and_undeclared_aims_come_after(demo_copy: Path):
+    rv = load_review(demo_copy)
+    reordered = replace(rv, vocabulary=replace(rv.vocabulary, aims=tuple(
+        Aim(a, a) for a in ("outcome", "grade", "response"))))
+    counts = studies_per_year(reordered)
+    assert counts["aim"].unique().tolist() == ["outcome", "grade", "response",
+                                               "differential diagnosis", NO_AUC_LABEL]
+    aims = study_characteristics(reordered).query("characteristic == 'Aim'")["category"]
+    assert aims.tolist() == ["outcome", "grade", "response", "differential diagnosis"]
 
 
 def test_overview_draws_nothing():
@@ -105,3 +120,20 @@ def test_overview_draws_nothing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_ten_aims_and_no_auc_all_have_a_legend_entry_inside_the_figure():
+    rv = load_review(DEMO)
+    ten = replace(rv.vocabulary, aims=tuple(Aim(f"aim{i}", f"A longer aim label {i}")
+                                            for i in range(10)))
+    counts = pd.DataFrame([{"year": y, "aim": a, "n_studies": 1}
+                           for y in (2020, 2021) for a in [*ten.aim_names, NO_AUC_LABEL]])
+    fig = plot_studies_per_year(counts, vocabulary=ten)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == [a.label for a in ten.aims] + [NO_AUC_LABEL]
+    with st.MANUSCRIPT:  # as outputs.save_figure draws it (the font family)
+        fig.canvas.draw()
+    for text in fig.legends[0].get_texts():
+        box = text.get_window_extent()
+        assert fig.bbox.x0 - 1 <= box.x0 and box.x1 <= fig.bbox.x1 + 1, text.get_text()
+        assert fig.bbox.y0 - 1 <= box.y0, text.get_text()

@@ -3,9 +3,12 @@ label, the synthetic mark, and notes instead of statistics a result does not hav
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import DEMO
+from matplotlib.text import Text
 
 import synth
 from synth import dta
@@ -79,8 +82,11 @@ def test_deeks_funnel_with_test_and_with_note(poolings):
     fig = plots.plot_deeks_funnel(t, title="grade")
     assert f"regression line (p = {t.pvalue:.3f})" in _texts(fig)
     few = dta.deeks_test(poolings["grade"].studies.head(5))
-    fig = plots.plot_deeks_funnel(few)
-    assert few.note in _texts(fig)
+    fig = plots.plot_deeks_funnel(few, title="grade")
+    assert few.note in [t.replace("\n", " ") for t in _texts(fig)]
+    assert fig.axes[0].get_title(loc="left") == "Grade"  # a title starts with a capital
+    note = next(t for t in fig.axes[0].texts if t.get_text().replace("\n", " ") == few.note)
+    assert _inside(fig, note)  # wrapped: it neither crosses the y axis nor leaves the figure
 
 
 def test_fagan_labels_post_test_probabilities(poolings):
@@ -89,7 +95,30 @@ def test_fagan_labels_post_test_probabilities(poolings):
     texts = _texts(fig)
     assert f"LR+ {f.lr_positive:.2f}: post-test {100 * f.post_positive:.0f}%" in texts
     assert f"LR− {f.lr_negative:.2f}: post-test {100 * f.post_negative:.0f}%" in texts
-    assert "grade: pre-test probability 30%" in texts
+    assert "Grade: pre-test probability 30%" in texts
+    middle = [t for t in fig.axes[0].texts if 0 < t.get_position()[0] < 1  # LR scale
+              and t.get_text() in ("0.2", "1", "5")]
+    assert middle and all(t.get_bbox_patch() is not None for t in middle)  # above the lines
+
+
+def _inside(fig, text) -> bool:
+    """``text`` lies within the figure and right of its axes' y axis."""
+    box = text.get_window_extent()
+    return fig.axes[0].bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+
+
+def test_subgroup_sroc_title_lines_fit_the_figure(cells):
+    r = dta.subgroup_pooling(cells, aim="grade")
+    note = ("no test of difference: internal validation, external validation has fewer than "
+            "3 studies with a usable 2x2 table")
+    fig = plots.plot_subgroup_sroc(dataclasses.replace(r, test=None, note=note))
+    with st.MANUSCRIPT:  # as outputs.save_figure draws it (the font family)
+        fig.canvas.draw()
+    text = fig.axes[0].get_title(loc="left")
+    title = next(t for t in fig.findobj(Text) if t.get_text() == text)
+    assert title.get_text().startswith("Grade by cohort\n")
+    assert title.get_window_extent().x1 <= fig.bbox.x1
+    assert note == " ".join(title.get_text().split("\n")[2:])
 
 
 def test_figures_accept_an_axes(poolings):

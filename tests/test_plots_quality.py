@@ -34,7 +34,7 @@ def _texts(fig) -> list[str]:
 
 def test_every_figure_states_the_negative_treatment(demo):
     scores = quality.score(demo.quality, negative="keep")
-    consensus = quality.rater_scores(scores)
+    consensus = quality.rater_scores(scores, rater="consensus")
     note = quality.negative_note("keep")
     figs = [
         plots.plot_distribution(consensus, quality.study_groups(demo), negative="keep"),
@@ -47,19 +47,19 @@ def test_every_figure_states_the_negative_treatment(demo):
 
 
 def test_no_heat_map_taller_than_a_page(demo, monkeypatch):
-    assert quality.heatmap_skip_reason(demo.quality) is None
+    assert quality.heatmap_skip_reason(demo.quality, rater="consensus") is None
     n = demo.quality.loc[demo.quality["rater"] == "consensus", "study_id"].nunique()
     monkeypatch.setattr(quality, "HEATMAP_MAX_STUDIES", n - 1)
-    assert quality.heatmap_skip_reason(demo.quality).startswith(
+    assert quality.heatmap_skip_reason(demo.quality, rater="consensus").startswith(
         f"{n} studies rated by 'consensus', more than the {n - 1} rows")
     with pytest.raises(ValueError, match=f"{n} studies rated by 'consensus'"):
         plots.plot_heatmap(quality.heatmap_table(demo))
 
 
 def test_figures_are_drawn_and_marked_synthetic(demo):
-    items = quality.item_summary(demo.quality)
-    kappas = quality.rater_agreement(demo.quality)
-    icc = quality.icc_totals(quality.paired_scores(quality.score(demo.quality)))
+    items = quality.item_summary(demo.quality, rater="consensus")
+    kappas = quality.rater_agreement(demo.quality, raters=("A", "B"))
+    icc = quality.icc_totals(quality.paired_scores(quality.score(demo.quality), raters=("A", "B")))
     for fig in (plots.plot_compliance(items, synthetic=True),
                 plots.plot_agreement(kappas, icc, synthetic=True)):
         assert fig._suptitle is not None and "Synthetic" in fig._suptitle.get_text()
@@ -145,7 +145,7 @@ def _colours_used(fig) -> set[str]:
 def test_marks_use_the_style_colours_only(demo, assessment):
     names = {mcolors.to_hex(c) for c in (
         st.NEUTRAL, st.BACKGROUND, st.REFERENCE, st.LIGHT, st.POINTS_LOST, st.AGREEMENT,
-        st.WARNING, *st.AIM_COLOURS.values())}
+        st.WARNING, *st.AIM_PALETTE)}
     forbidden = {mcolors.to_hex(c) for c in st.COHORT_COLOURS.values()}
     figs = plots.assessment_figures(assessment, synthetic=True)
     for name, fig in figs.items():

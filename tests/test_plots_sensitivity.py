@@ -32,6 +32,9 @@ def test_baujat_draws_the_table(demo_table) -> None:
     flagged = [line for line in ax.lines if line.get_label().startswith("influential")]
     assert len(flagged[0].get_xdata()) == int(rows["influential"].sum())
     assert flagged[0].get_color() == WARNING
+    # a study at 0 (no heterogeneity or no influence) is drawn whole, over the axis
+    assert all(not line.get_clip_on() for line in ax.lines if line.get_label() != "_nolegend_"
+               and line.get_label() in ("study", "influential (metafor criteria)"))
 
 
 def test_an_aim_not_analysed_says_why(demo_table) -> None:

@@ -7,6 +7,7 @@ import pytest
 from matplotlib import font_manager
 
 from synth.plots import style
+from synth.vocabulary import MAX_AIMS
 
 
 def test_font_is_arial_metric_when_installed_else_dejavu(monkeypatch):
@@ -45,7 +46,31 @@ def test_an_auc_axis_has_the_shared_ticks_and_a_dashed_chance_line(axis, scale):
     assert at == (0.5 if scale == "linear" else 0.0)
 
 
-def test_aim_colours_are_checked():
-    assert style.aim_colours(["grade"]) == {"grade": style.AIM_COLOURS["grade"]}
-    with pytest.raises(ValueError, match="aim='lung' has no colour; known aims: grade"):
-        style.aim_colours(["lung"])
+def test_aim_colours_go_by_place_in_the_declared_order():
+    declared = ["grade", "differential diagnosis", "response", "outcome"]
+    assert style.aim_colours(declared) == {  # the GEP-NET figures keep their colours
+        "grade": "#0072B2", "differential diagnosis": "#E69F00", "response": "#009E73",
+        "outcome": "#CC79A7"}
+    ten = [f"aim {i}" for i in range(MAX_AIMS)]
+    assert list(style.aim_colours(ten).values()) == list(style.AIM_PALETTE)
+    assert len(set(style.AIM_PALETTE)) == MAX_AIMS == 10
+    with pytest.raises(ValueError, match="give 1 to 10 distinct aims"):
+        style.aim_colours([*ten, "one more"])
+    with pytest.raises(ValueError, match="give 1 to 10 distinct aims"):
+        style.aim_colours(["grade", "grade"])
+
+
+def test_aim_style_takes_the_vocabulary_or_sorts_the_aims_present():
+    from synth.vocabulary import DEFAULT_VOCABULARY
+
+    bare = style.aim_style(None, ["outcome", "grade", "outcome"])
+    assert bare.names == ("grade", "outcome") and bare.labels == {"grade": "grade",
+                                                                   "outcome": "outcome"}
+    assert bare.colours == {"grade": style.AIM_PALETTE[0], "outcome": style.AIM_PALETTE[1]}
+    declared = style.aim_style(DEFAULT_VOCABULARY, ["grade"])
+    assert declared.names == DEFAULT_VOCABULARY.aim_names
+    assert declared.colours["grade"] == style.AIM_PALETTE[
+        DEFAULT_VOCABULARY.aim_names.index("grade")]
+    assert declared.labels["molecular"] == "molecular status"
+    with pytest.raises(ValueError, match=r"aims \['lung'\] are not declared in review.yaml"):
+        style.aim_style(DEFAULT_VOCABULARY, ["lung"])

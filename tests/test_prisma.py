@@ -331,6 +331,8 @@ def test_notebook_draws_real_and_log_reviews_and_notes_a_missing_one(tmp_path: P
     shutil.copytree(DEMO, data / "logonly")
     (data / "logonly" / "prisma.yaml").unlink()
     shutil.copy(LOG, data / "logonly" / prisma_counts.LOG_FILENAME)
+    with (data / "logonly" / "review.yaml").open("a", encoding="utf-8") as f:
+        f.write("partial: true\n")  # the log's 5 included studies are not the demo's 45
     config = RunConfig(data_dir=data, notebooks_dir=ROOT / "notebooks",
                        figures_dir=tmp_path / "figures", results_dir=tmp_path / "results",
                        notebooks=("02",), jobs=3)

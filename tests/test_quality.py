@@ -91,7 +91,7 @@ def test_load_review_rejects_a_score_outside_the_allowed_set(demo_copy: Path, ed
 def test_rater_scores_lists_the_raters_present():
     scores = quality.score(_rows(TYPICAL, rater="A"))
     with pytest.raises(ValueError, match="rater='consensus' has no scores; raters present: A"):
-        quality.rater_scores(scores)
+        quality.rater_scores(scores, rater="consensus")
 
 
 # --- summaries on the demo -------------------------------------------------------------------
@@ -102,7 +102,7 @@ def demo():
 
 
 def test_demo_mean_percentage_rounds_to_the_published_18(demo):
-    consensus = quality.rater_scores(quality.score(demo.quality))
+    consensus = quality.rater_scores(quality.score(demo.quality), rater="consensus")
     summary = quality.rqs_summary(consensus, quality.study_groups(demo))
     overall = summary.iloc[0]
     assert (overall["group"], overall["category"], overall["n_studies"]) == (
@@ -119,7 +119,7 @@ def test_summary_by_aim_counts_a_study_under_each_aim_it_reports(demo):
     raw = pd.read_csv(DEMO / "quality.csv")
     raw = raw[raw["rater"] == "consensus"].set_index("study_id")
     totals = raw.filter(like="rqs_").sum(axis=1)
-    consensus = quality.rater_scores(quality.score(demo.quality))
+    consensus = quality.rater_scores(quality.score(demo.quality), rater="consensus")
     summary = quality.rqs_summary(consensus, quality.study_groups(demo)).set_index(
         ["group", "category"])
     for aim, ids in perf.groupby("aim")["study_id"]:
@@ -132,11 +132,11 @@ def test_summary_by_aim_counts_a_study_under_each_aim_it_reports(demo):
 
 
 def test_summary_holds_the_percentage_quartiles_the_boxes_show(demo):
-    consensus = quality.rater_scores(quality.score(demo.quality))
+    consensus = quality.rater_scores(quality.score(demo.quality), rater="consensus")
     overall = quality.rqs_summary(consensus).iloc[0]
     assert overall["q1_percent"] == pytest.approx(consensus["percent"].quantile(0.25))
     assert overall["q3_percent"] == pytest.approx(consensus["percent"].quantile(0.75))
-    text = quality.mean_text(quality.rqs_summary(consensus))
+    text = quality.mean_text(quality.rqs_summary(consensus), rater="consensus")
     assert text == (f"Mean RQS (consensus): {overall['mean_total']:.1f} points, 18 % of 36 "
                     f"(negative totals set to 0 %)")
 
@@ -147,7 +147,8 @@ def test_consensus_percent_is_the_consensus_score_per_study(demo):
     percent = quality.consensus_percent(demo)
     assert isinstance(percent, pd.Series)
     assert (percent.name, percent.index.name) == ("percent", "study_id")
-    expected = quality.rater_scores(quality.score(demo.quality)).set_index("study_id")["percent"]
+    expected = quality.rater_scores(quality.score(demo.quality), rater="consensus").set_index(
+        "study_id")["percent"]
     pd.testing.assert_series_equal(percent, expected)
     assert percent.index.is_unique and len(percent) == 45
 
@@ -236,7 +237,8 @@ def test_study_groups_keeps_a_study_without_auc(demo):
 
 
 def test_item_summary_counts_studies_earning_and_losing_points():
-    items = quality.item_summary(_rows(LOWEST, HIGHEST, TYPICAL, NEGATIVE)).set_index("number")
+    items = quality.item_summary(_rows(LOWEST, HIGHEST, TYPICAL, NEGATIVE),
+                                 rater="consensus").set_index("number")
     assert items.loc[1, "n_earning"] == 3 and items.loc[1, "percent_earning"] == 75
     assert items.loc[5, "n_negative"] == 2 and items.loc[5, "n_earning"] == 2
     assert items.loc[12, "mean_points"] == pytest.approx((-5 + 5 + 2 - 5) / 4)
@@ -296,8 +298,9 @@ def test_rater_agreement_weights_ordinal_components_linearly():
         {"study_id": f"s{n}", "rater": "A", "rqs_01": a},
         {"study_id": f"s{n}", "rater": "B", "rqs_01": b})]
     df = pd.DataFrame(rows)
-    plain = quality.rater_agreement(df, instrument=_instrument_of_one(False)).iloc[0]
-    ordinal = quality.rater_agreement(df, instrument=_instrument_of_one(True)).iloc[0]
+    pair = ("A", "B")
+    plain = quality.rater_agreement(df, raters=pair, instrument=_instrument_of_one(False)).iloc[0]
+    ordinal = quality.rater_agreement(df, raters=pair, instrument=_instrument_of_one(True)).iloc[0]
     assert plain["kappa"] == pytest.approx(0.2)
     assert ordinal["kappa"] == pytest.approx(1 - 2 / 3.5)
     assert ordinal["weights"] == "linear" and ordinal["percent_agreement"] == 50
@@ -306,19 +309,20 @@ def test_rater_agreement_weights_ordinal_components_linearly():
 def test_kappa_is_undefined_when_both_raters_never_vary():
     rows = _rows(TYPICAL, TYPICAL, rater="A")
     rows = pd.concat([rows, rows.assign(rater="B")], ignore_index=True)
-    res = quality.rater_agreement(rows).set_index("number")
+    res = quality.rater_agreement(rows, raters=("A", "B")).set_index("number")
     assert np.isnan(res.loc[3, "kappa"]) and res.loc[3, "percent_agreement"] == 100
 
 
 def test_agreement_needs_three_studies_rated_by_both():
     scores = quality.score(pd.concat([_rows(TYPICAL, NEGATIVE, rater="A"),
                                       _rows(TYPICAL, NEGATIVE, rater="B")], ignore_index=True))
-    paired = quality.paired_scores(scores)
-    assert quality.agreement_skip_reason(paired) == (
+    paired = quality.paired_scores(scores, raters=("A", "B"))
+    assert quality.agreement_skip_reason(paired, raters=("A", "B")) == (
         "Rater agreement not computed: 2 studies rated by both A and B; at least 3 are needed.")
     full = quality.score(pd.concat([_rows(TYPICAL, NEGATIVE, HIGHEST, rater=r)
                                     for r in ("A", "B")], ignore_index=True))
-    assert quality.agreement_skip_reason(quality.paired_scores(full)) is None
+    assert quality.agreement_skip_reason(quality.paired_scores(full, raters=("A", "B")),
+                                         raters=("A", "B")) is None
 
 
 # Shrout PE, Fleiss JL. Intraclass correlations: uses in assessing rater reliability. Psychol
@@ -387,9 +391,10 @@ def test_assess_makes_every_table_of_the_notebook(demo):
                                   quality.score(demo.quality, negative="keep"))
     pd.testing.assert_frame_equal(
         tables["rqs_summary"],
-        quality.rqs_summary(quality.rater_scores(qa.scores), quality.study_groups(demo),
-                            negative="keep"))
-    pd.testing.assert_frame_equal(tables["rqs_items"], quality.item_summary(demo.quality))
+        quality.rqs_summary(quality.rater_scores(qa.scores, rater="consensus"),
+                            quality.study_groups(demo), negative="keep"))
+    pd.testing.assert_frame_equal(tables["rqs_items"],
+                                  quality.item_summary(demo.quality, rater="consensus"))
     assert tables["rqs_vs_auc"]["rho"].item() == qa.score_auc.rho
     assert tables["rqs_icc"]["icc"].item() == qa.icc.icc
     assert qa.notes == ()
@@ -411,11 +416,13 @@ def test_assess_notes_what_it_left_out(demo, monkeypatch):
 # --- notebook on a review without quality data -----------------------------------------------
 
 def test_notebook_ends_with_one_note_for_a_review_without_quality(tmp_path: Path):
+    from synth.appraisal import NO_APPRAISAL_NOTE
     from synth.runner import RunConfig, run
 
     data = tmp_path / "data"
     shutil.copytree(DEMO, data / "noquality")
-    (data / "noquality" / "quality.csv").unlink()
+    for name in ("quality", "metrics", "rqs2", "quadas2", "clear"):  # every appraisal file
+        (data / "noquality" / f"{name}.csv").unlink(missing_ok=True)
     config = RunConfig(data_dir=data, notebooks_dir=ROOT / "notebooks",
                        figures_dir=tmp_path / "figures", results_dir=tmp_path / "results",
                        notebooks=("04",))
@@ -424,4 +431,4 @@ def test_notebook_ends_with_one_note_for_a_review_without_quality(tmp_path: Path
     assert not any((tmp_path / "figures" / "noquality").iterdir())
     assert not list((tmp_path / "results" / "noquality").glob("rqs_*"))
     text = result.job.output.read_text(encoding="utf-8")
-    assert text.count(quality.NO_QUALITY_NOTE.split(":")[0]) == 1
+    assert text.count(NO_APPRAISAL_NOTE.split(":")[0]) == 1

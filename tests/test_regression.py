@@ -9,8 +9,7 @@ from conftest import DEMO, metafor_ref
 from test_auc import METAFOR_ATOL, _review, _row, bcg_frame
 
 import synth
-from synth import auc, quality, regression
-from synth.schema import AIMS
+from synth import appraisal, auc, instruments, meta, quality, regression
 
 HAND_RTOL = 1e-9
 """Covariance by hand: the same (X'WX)^-1 in a different order, only rounding differs."""
@@ -52,8 +51,8 @@ def test_analyses_say_why_they_cannot_run(bcg_table) -> None:
     assert fit.result is None and "too few studies" in fit.reason
     fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="cohort")
     assert fit.result is None and "cohort type is the same for all 13" in fit.reason
-    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="rqs", rqs=None)
-    assert fit.result is None and "no quality data" in fit.reason
+    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="rqs", quality=None)
+    assert fit.result is None and "no quality data (quality.csv)" in fit.reason
     assert regression.meta_regression_table([fit]).loc[0, "note"] == fit.reason
     test = regression.small_study_test(few, aim="grade", min_k=3)
     assert test.egger is None and "k = 2 < 3" in test.reason
@@ -62,13 +61,86 @@ def test_analyses_say_why_they_cannot_run(bcg_table) -> None:
 
 def test_rqs_meta_regression_on_demo(demo) -> None:
     table = auc.study_variances(auc.representative_auc(demo))
-    consensus = quality.rater_scores(quality.score(demo.quality))
+    consensus = quality.rater_scores(quality.score(demo.quality), rater="consensus")
     rqs = consensus.set_index("study_id")["percent"]
-    fit = regression.fit_meta_regression(table, aim="grade", moderator="rqs", rqs=rqs)
+    fit = regression.fit_meta_regression(table, aim="grade", moderator="rqs",
+                                         quality=rqs.to_frame("rqs"))
     assert fit.result is not None
     assert fit.k == int(table.loc[table["aim"] == "grade", "poolable"].sum())
     assert fit.data["x"].between(0, 100).all()
     assert fit.data.set_index("study_id")["x"].to_dict() == rqs[fit.data["study_id"]].to_dict()
+
+
+def _consensus_metrics(review: synth.Review) -> pd.Series:
+    """METRICS scores of the consensus rater, straight from the instrument's scoring."""
+    scores = instruments.metrics_scores(review.appraisals["METRICS"])
+    return scores[scores["rater"] == "consensus"].set_index("study_id")["score"]
+
+
+def test_metrics_moderator_equals_meta_regression_on_the_same_x(demo) -> None:
+    table = auc.study_variances(auc.representative_auc(demo))
+    metrics = _consensus_metrics(demo)
+    fit = regression.fit_meta_regression(table, aim="grade", moderator="metrics",
+                                         quality=appraisal.study_quality(demo))
+    used = table[(table["aim"] == "grade") & table["poolable"]]
+    x = used["study_id"].map(metrics)
+    assert x.notna().all() and fit.k == len(used)
+    expected = meta.meta_regression(used["logit_auc"], used["var_logit"],
+                                    pd.DataFrame({"metrics": x.to_numpy(dtype=float)}))
+    assert fit.result is not None
+    assert np.allclose(fit.result.coef, expected.coef, rtol=1e-10)
+    assert fit.result.tau2 == pytest.approx(expected.tau2, rel=1e-10)
+    # weighted least squares by hand at the fitted tau²: (X'WX)^-1 X'Wy, W = 1 / (v + tau²)
+    design = np.column_stack([np.ones(len(x)), x.to_numpy(dtype=float)])
+    w = 1.0 / (used["var_logit"].to_numpy() + fit.result.tau2)
+    xtw = design.T * w
+    beta = np.linalg.solve(xtw @ design, xtw @ used["logit_auc"].to_numpy())
+    assert np.allclose(fit.result.coef, beta, rtol=1e-8)
+    assert np.allclose(fit.result.cov, np.linalg.inv(xtw @ design), rtol=HAND_RTOL)
+    assert fit.summary_frame()["term"].tolist() == ["intercept", "metrics"]
+
+
+def test_rqs2_moderator_reads_its_column_of_the_quality_table(bcg_table) -> None:
+    scores = pd.Series(np.linspace(20.0, 80.0, len(bcg_table)), index=bcg_table["study_id"])
+    quality_table = pd.DataFrame({"rqs2": scores})
+    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="rqs2",
+                                         quality=quality_table)
+    expected = meta.meta_regression(bcg_table["logit_auc"], bcg_table["var_logit"],
+                                    pd.DataFrame({"rqs2": scores.to_numpy()}))
+    assert np.allclose(fit.result.coef, expected.coef, rtol=1e-10)
+    assert fit.data["x"].tolist() == scores.tolist()
+
+
+@pytest.mark.parametrize(("moderator", "filename"), [("metrics", "metrics.csv"),
+                                                      ("rqs2", "rqs2.csv"),
+                                                      ("rqs", "quality.csv")])
+def test_a_quality_moderator_without_its_file_is_a_note_not_an_error(bcg_table, moderator,
+                                                                     filename) -> None:
+    other = pd.DataFrame({"year": pd.Series([50.0], index=["x"])})  # no column of that name
+    for quality_table in (None, other):
+        fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator=moderator,
+                                             quality=quality_table)
+        assert fit.result is None and f"no quality data ({filename})" in fit.reason
+    row = regression.meta_regression_table([fit]).iloc[0]
+    assert row["note"] == fit.reason and row["k"] == 0
+
+
+def test_demo_meta_regressions_cover_the_quality_moderators_it_has(demo) -> None:
+    table = auc.study_variances(auc.representative_auc(demo))
+    fits = regression.meta_regressions(table, aims=["grade"], quality=appraisal.study_quality(
+        demo), min_k_per_moderator=3)
+    assert list(fits) == list(regression.MODERATORS) == ["year", "cohort", "rqs", "metrics",
+                                                          "rqs2"]
+    assert fits["metrics"][0].result is not None and fits["rqs"][0].result is not None
+    assert "no quality data (rqs2.csv)" in fits["rqs2"][0].reason  # the demo has no RQS 2.0
+
+
+def test_a_study_without_a_quality_score_is_left_out(bcg_table) -> None:
+    scores = pd.Series(np.linspace(20.0, 80.0, len(bcg_table)), index=bcg_table["study_id"])
+    fit = regression.fit_meta_regression(bcg_table, aim="grade", moderator="metrics",
+                                         quality=scores.iloc[2:].to_frame("metrics"))
+    assert fit.result is not None and fit.k == len(bcg_table) - 2
+    assert set(fit.data["study_id"]) == set(scores.index[2:])
 
 
 def test_fit_carries_the_covariance_of_its_band(bcg_table) -> None:
@@ -118,15 +190,20 @@ def test_cohort_fit_gives_one_fitted_mean_per_cohort() -> None:
 
 def test_meta_regressions_fit_every_moderator_for_every_aim_with_studies(demo) -> None:
     table = auc.study_variances(auc.representative_auc(demo))
-    rqs = quality.rater_scores(quality.score(demo.quality)).set_index("study_id")["percent"]
-    fits = regression.meta_regressions(table, aims=AIMS, moderators=["year", "rqs"], rqs=rqs)
-    with_studies = [a for a in AIMS if (table["aim"] == a).any()]
+    rqs = quality.rater_scores(quality.score(demo.quality), rater="consensus").set_index(
+        "study_id")["percent"]
+    aims = demo.vocabulary.aim_names
+    quality_table = rqs.to_frame("rqs")
+    fits = regression.meta_regressions(table, aims=aims, moderators=["year", "rqs"],
+                                       quality=quality_table)
+    with_studies = [a for a in aims if (table["aim"] == a).any()]
     assert list(fits) == ["year", "rqs"]
     for moderator, panel in fits.items():
         assert [f.aim for f in panel] == with_studies
         assert {f.moderator for f in panel} == {moderator}
         for f in panel:
-            one = regression.fit_meta_regression(table, aim=f.aim, moderator=moderator, rqs=rqs)
+            one = regression.fit_meta_regression(table, aim=f.aim, moderator=moderator,
+                                                 quality=quality_table)
             assert f.reason == one.reason
             assert (f.result is None) == (one.result is None)
             if f.result is not None:
@@ -143,8 +220,10 @@ def test_meta_regressions_fit_every_moderator_for_every_aim_with_studies(demo) -
 
 def test_small_study_tests_run_every_aim_with_studies(demo) -> None:
     table = auc.study_variances(auc.representative_auc(demo))
-    tests = regression.small_study_tests(table, aims=list(reversed(AIMS)))
-    assert [t.aim for t in tests] == [a for a in AIMS if (table["aim"] == a).any()]
+    aims = list(reversed(demo.vocabulary.aim_names))
+    tests = regression.small_study_tests(table, aims=aims)
+    assert [t.aim for t in tests] == [a for a in aims if (table["aim"] == a).any()]  # as given
+    assert [t.aim for t in regression.small_study_tests(table)] == sorted(set(table["aim"]))
     for t in tests:
         one = regression.small_study_test(table, aim=t.aim)
         assert t.reason == one.reason and t.k == one.k

@@ -33,12 +33,21 @@ def test_load_review_is_exported():
 
 
 def test_quality_and_prisma_may_be_absent(demo_copy: Path):
-    (demo_copy / "quality.csv").unlink()
-    (demo_copy / "prisma.yaml").unlink()
+    for name in ("quality.csv", "metrics.csv", "quadas2.csv", "prisma.yaml"):
+        (demo_copy / name).unlink()
     rv = load_review(demo_copy)
-    assert not rv.has_quality and rv.quality is None
+    assert not rv.has_quality and rv.quality is None and rv.appraisals == {}
     assert not rv.has_prisma
-    assert "no quality.csv" in rv.summary()
+    assert "quality: none (no quality.csv, metrics.csv" in rv.summary()
+
+
+def test_summary_lists_each_instrument_with_its_raters(demo_copy: Path):
+    (demo_copy / "quality.csv").unlink()
+    lines = load_review(demo_copy).summary().splitlines()
+    assert "  METRICS: 135 rows, raters A, B, consensus" in lines
+    assert "  QUADAS-2: 135 rows, raters A, B, consensus" in lines
+    assert not any(line.startswith("  RQS:") for line in lines)
+    assert lines[0] == "demo (synthetic demonstration data): 45 studies, 133 reported AUCs"
 
 
 def _problems(path: Path) -> list[str]:
@@ -122,7 +131,7 @@ def test_unknown_category_suggests_the_value(demo_copy: Path):
     df.to_csv(path, index=False)
     assert _problems(demo_copy) == [
         "performance.csv:2:aim: 'grdae' — one of: grade, differential diagnosis, response, "
-        "outcome; did you mean 'grade'?",
+        "outcome (review.yaml: aims); did you mean 'grade'?",
         "performance.csv:3:cohort: 'External Validation' — one of: training, internal "
         "validation, external validation; did you mean 'external validation'?",
     ]
@@ -253,7 +262,9 @@ def test_ragged_row(demo_copy: Path, edit):
 
 
 def _workbook(src: Path, dest: Path, skip: str | None = None) -> Path:
+    """The review in ``src`` as one workbook in ``dest``, with its review.yaml beside it."""
     book = dest / "review.xlsx"
+    (dest / "review.yaml").write_bytes((src / "review.yaml").read_bytes())
     with pd.ExcelWriter(book) as xl:
         for name in ("studies", "performance", "quality"):
             if name != skip:
@@ -286,7 +297,8 @@ def test_workbook_errors_name_the_sheet(tmp_path: Path):
             df.to_excel(xl, sheet_name=name, index=False)
     assert _problems(book) == [
         "review.xlsx[studies]:2:site: 'pancreass' — one of: pancreas, stomach, duodenum, "
-        "small intestine, appendix, colorectum, liver, mixed; did you mean 'pancreas'?"]
+        "small intestine, appendix, colorectum, liver, mixed (review.yaml: sites); "
+        "did you mean 'pancreas'?"]
 
 
 def test_prisma_bad_count_names_line_and_key(demo_copy: Path, edit):
@@ -312,9 +324,15 @@ def test_screening_log_stands_in_for_prisma_yaml(demo_copy: Path):
     fixture = Path(__file__).parent / "fixtures" / "prisma" / "screening_log.csv"
     (demo_copy / "prisma.yaml").unlink()
     (demo_copy / "screening_log.csv").write_bytes(fixture.read_bytes())
+    _declare_partial(demo_copy)  # the log's 5 included studies are not the demo's 45
     from synth.prisma import counts_from_log
 
     assert load_review(demo_copy).prisma == counts_from_log(fixture)
+
+
+def _declare_partial(folder: Path) -> None:
+    with (folder / "review.yaml").open("a", encoding="utf-8") as f:
+        f.write("partial: true\n")
 
 
 def _with_log_sheet(book: Path, log: pd.DataFrame) -> Path:
@@ -329,6 +347,7 @@ def test_workbook_screening_log_sheet_gives_the_counts(tmp_path: Path):
     fixture = Path(__file__).parent / "fixtures" / "prisma" / "screening_log.csv"
     log = pd.read_csv(fixture, dtype=str, keep_default_na=False)
     book = _with_log_sheet(_workbook(DEMO, tmp_path), log)
+    _declare_partial(tmp_path)
     from dataclasses import replace
 
     from synth.prisma import counts_from_log
@@ -354,3 +373,17 @@ def test_bad_screening_log_is_reported_by_load_review(demo_copy: Path):
     (demo_copy / "screening_log.csv").write_text("source\nPubMed\n", encoding="utf-8")
     problems = _problems(demo_copy)
     assert problems and all(p.startswith("screening_log.csv") for p in problems)
+
+
+def test_a_review_built_in_code_has_the_default_vocabulary():
+    from synth.vocabulary import DEFAULT_VOCABULARY
+
+    rv = load_review(DEMO)
+    built = synth.Review(name="t", path=DEMO, studies=rv.studies, performance=rv.performance)
+    assert built.vocabulary == DEFAULT_VOCABULARY and not built.partial
+
+
+def test_summary_lists_the_aims_in_the_declared_order():
+    summary = load_review(DEMO).summary()
+    assert summary.index("grade:") < summary.index("differential diagnosis:") \
+        < summary.index("response:") < summary.index("outcome:")

@@ -25,6 +25,8 @@ from synth import runner
 from synth.config import ConfigError, RunConfig, load_config, with_overrides
 from synth.files import RUN_CONTEXT_ENV, TABLE_FORMATS
 from synth.runner import plan, run
+from synth.template import write_review
+from synth.vocabulary import DEFAULT_VOCABULARY
 
 sys.path.insert(0, str(ROOT / "tools"))
 from nbbuild import write_notebook  # noqa: E402
@@ -80,10 +82,10 @@ fig.savefig = lambda fname, *a, format=None, **kw: (
 
 
 def _project(tmp: Path) -> Path:
-    """A project folder: two reviews, two tiny notebooks, a synth.yaml."""
+    """A project folder: two reviews (as `synth new` writes them), two tiny notebooks, a
+    synth.yaml."""
     for name in ("alpha", "beta"):
-        (tmp / "data" / name).mkdir(parents=True)
-        (tmp / "data" / name / "studies.csv").write_text(f"study_id\n{name}2020\n")
+        write_review(tmp / "data" / name)
     (tmp / "notebooks").mkdir()
     write_notebook(tmp / "notebooks" / "01_table.ipynb", _TABLE_NB)
     write_notebook(tmp / "notebooks" / "02_flaky.ipynb", _FLAKY_NB)
@@ -261,8 +263,8 @@ def test_second_run_skips_everything_and_a_data_change_reruns_that_review(projec
     again = run(config)
     assert set(_status(again).values()) == {"skipped"}
     assert all(r.describe().startswith("skipped ") for r in again)
-    with open(project / "data/alpha/studies.csv", "a") as f:
-        f.write("alpha2021\n")
+    meta = project / "data/alpha/review.yaml"
+    meta.write_text(meta.read_text().replace("title: Title of the review", "title: Alpha"))
     changed = _status(run(with_overrides(config, notebooks=["01"])))
     assert changed == {"alpha / 01_table.ipynb": "ok", "beta / 01_table.ipynb": "skipped"}
     forced = _status(run(with_overrides(config, reviews=["beta"], notebooks=["01"],
@@ -419,8 +421,7 @@ while hold.exists():
 
 
 def _holding_project(tmp: Path) -> Path:
-    (tmp / "data" / "alpha").mkdir(parents=True)
-    (tmp / "data" / "alpha" / "studies.csv").write_text("study_id\nalpha2020\n")
+    write_review(tmp / "data" / "alpha")
     (tmp / "notebooks").mkdir()
     write_notebook(tmp / "notebooks" / "01_holds.ipynb", _HOLDING_NB)
     (tmp / "synth.yaml").write_text("jobs: 1\n")
@@ -512,3 +513,38 @@ def test_outputs_changed_outside_a_run_make_their_notebook_run_again(project: Pa
             "1 output missing since its last run (results/alpha/labels.csv)")
     finally:
         table.with_suffix(".moved").rename(table)
+
+
+# --- reviews checked before any notebook runs -------------------------------------------------
+
+def test_an_invalid_review_runs_no_notebook_and_the_others_run(tmp_path: Path):
+    project = _project(tmp_path)
+    studies = project / "data/beta/studies.csv"
+    studies.write_text(studies.read_text().replace(",brain,", ",brian,"))
+    out = _cli(project, "--only", "01")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    beta = str((project / "data/beta").absolute())
+    assert lines[:3] == [
+        f"not running beta (1 notebook): 1 problem in {beta}:",
+        "  studies.csv:2:site: 'brian' — one of: " + ", ".join(DEFAULT_VOCABULARY.sites)
+        + " (review.yaml: sites); did you mean 'brain'?",
+        "NOT RUN beta / 01_table.ipynb: its review has problems (listed above); correct them "
+        "and run again"], out.stdout
+    assert lines[3].startswith("ok      alpha / 01_table.ipynb")
+    assert lines[4].startswith("1 ran, 0 unchanged, 0 failed, 1 not run (review has problems) "
+                               "of 2 notebooks")
+    assert not (project / "results/beta").exists() and not (project / "figures/beta").exists()
+
+
+def test_a_run_with_nothing_to_do_checks_no_review(tmp_path: Path, monkeypatch):
+    project = _project(tmp_path)
+    config = with_overrides(load_config(project / "synth.yaml"), notebooks=["01"])
+    assert {r.ok for r in run(config)} == {True}
+    checked: list[Path] = []
+    monkeypatch.setattr(runner, "_check", lambda review: checked.append(review) or [])
+    assert {r.skipped for r in run(config)} == {True}
+    assert checked == []
+    assert {r.ok for r in run(with_overrides(config, reviews=["alpha"], force=True))} == {True}
+    assert [p.name for p in checked] == ["alpha"]

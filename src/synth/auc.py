@@ -27,18 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synth.effects import (
-    expit,
-    var_auc_hanley_mcneil,
-    var_auc_newcombe,
-    var_logit_from_ci,
-    var_logit_from_se,
-    var_logit_from_var_auc,
-)
+from synth.effects import ROUTES, VARIANCE_METHODS, ci_levels, expit, study_variances
 from synth.errors import check_choice, check_choices
 from synth.meta import METHODS, PI_DISTRIBUTIONS, PI_MIN_K, PooledResult, TooFewStudiesError, pool
 from synth.review import Review, study_labels
-from synth.schema import AIMS, COHORTS, MODALITIES, MODELS
+from synth.vocabulary import COHORTS, DEFAULT_CI_LEVEL
 
 __all__ = [
     "RULES",
@@ -49,7 +42,7 @@ __all__ = [
     "TRAINING_OPTIONS",
     "ROUTES",
     "CI_SOURCES",
-    "REPORTED_CI_LEVEL",
+    "aim_order",
     "select_representative",
     "representative_auc",
     "auc_ranges",
@@ -83,29 +76,18 @@ MODEL_PREFERENCE: tuple[str, ...] = (
 radiomics model; deep learning is image-derived too; a combined model mixes in clinical data;
 clinical-only and single-feature models come last."""
 
-VARIANCE_METHODS: tuple[str, ...] = ("hanley-mcneil", "newcombe")
-"""Formula for var(AUC) from positives and negatives, used when neither SE nor CI is reported:
-Hanley & McNeil (1982) or Newcombe (2006) method 4 (metamisc's choice)."""
-
 TRAINING_OPTIONS: tuple[str, ...] = ("pool", "exclude")
 """What :func:`pool_by_aim` does with a study represented by a training-cohort AUC (apparent
 performance, optimistic): pool it (default; the representative rule already takes a study's
 validation AUC when it has one, and the pooled table counts the training AUCs pooled) or
 leave it out of the pooled estimate (shown, not pooled, with the reason)."""
 
-ROUTES: tuple[str, ...] = ("reported SE", "reported CI", "Hanley-McNeil", "Newcombe", "none")
-"""Where a study's variance of logit(AUC) came from, in the order they are tried."""
-
 CI_SOURCES: tuple[str, ...] = ("reported", "derived from SE", "derived from CI",
                                "derived from counts", "none")
-"""Where the interval a forest plot shows for a study comes from: the study's reported 95 % CI,
-or derived as expit(logit(AUC) ± z·SE) from the variance used for pooling (a reported SE, a
-reported CI at another level than the plot's, or positives/negatives by Hanley-McNeil or
-Newcombe), or none (no variance)."""
-
-REPORTED_CI_LEVEL = 0.95
-"""Level of the confidence intervals in performance.csv; shown as reported when the forest plot
-is drawn at the same level (``alpha = 0.05``)."""
+"""Where the interval a forest plot shows for a study comes from: the study's reported CI (when
+its ``ci_level`` is the plot's level), or derived as expit(logit(AUC) ± z·SE) from the variance
+used for pooling (a reported SE, a reported CI at another level than the plot's, or
+positives/negatives by Hanley-McNeil or Newcombe), or none (no variance)."""
 
 _NO_STUDIES = "no studies"
 _DERIVED = {"reported SE": "derived from SE", "reported CI": "derived from CI",
@@ -113,8 +95,8 @@ _DERIVED = {"reported SE": "derived from SE", "reported CI": "derived from CI",
 
 _REPRESENTATIVE_COLUMNS = [
     "study_id", "label", "first_author", "year", "modality", "n_patients", "aim", "target",
-    "model", "model_name", "cohort", "auc", "ci_low", "ci_high", "auc_se", "n", "positives",
-    "negatives", "performance_row", "primary", "n_candidates", "selection",
+    "model", "model_name", "cohort", "auc", "ci_low", "ci_high", "ci_level", "auc_se", "n",
+    "positives", "negatives", "performance_row", "primary", "n_candidates", "selection",
 ]
 
 
@@ -123,12 +105,21 @@ _REPRESENTATIVE_COLUMNS = [
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_aims(aims: Sequence[str]) -> tuple[str, ...]:
-    """Aims checked against the data dictionary, returned in its order."""
-    out = check_choices("aims", aims, AIMS)
+def aim_order(aims: Sequence[str] | None, present: Sequence[str] | pd.Series
+              ) -> tuple[str, ...]:
+    """The aims an analysis reports, in the order tables and figures show them.
+
+    ``aims`` as given (e.g. ``review.vocabulary.aim_names``: every declared aim, those without
+    studies too, in the declared order); None: the aims in ``present`` (a column of aims),
+    sorted. An empty list or a repeated aim raises a ValueError.
+    """
+    if aims is None:
+        return tuple(sorted(set(map(str, present))))
+    out = check_choices("aims", aims, [a for a in aims if isinstance(a, str)])
     if not out:
-        raise ValueError(f"aims is empty; use one or more of: {', '.join(AIMS)}.")
-    return tuple(a for a in AIMS if a in out)
+        raise ValueError("aims is empty; pass None (the aims in the data) or one or more "
+                         "aims, e.g. review.vocabulary.aim_names.")
+    return out
 
 
 def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
@@ -195,11 +186,13 @@ def select_representative(
         Step 5: the lowest ``value``, the highest, or the first in the file.
     cohort_order, model_order : sequence of str
         Cohorts and model kinds from most to least preferred; left-out levels are used only when
-        nothing listed is reported, in the data dictionary's order.
+        nothing listed is reported (cohorts in :data:`synth.vocabulary.COHORTS` order, model
+        kinds alphabetically).
     value : str, default "auc"
         Column the tie rule and rule ``"best"`` rank by; rows where it is missing are skipped.
     aims : sequence of str, optional
-        Aims to keep (default all), returned in the data dictionary's order.
+        Aims to keep, in the order given (:func:`aim_order`; None: the aims in ``performance``,
+        sorted).
 
     Returns
     -------
@@ -213,19 +206,19 @@ def select_representative(
     Raises
     ------
     ValueError
-        For an unknown rule, tie break, aim, cohort or model kind, or a ``value`` column
-        that ``performance`` lacks.
+        For an unknown rule, tie break or cohort, a repeated aim or model kind, or a ``value``
+        column that ``performance`` lacks.
     """
     rule = str(check_choice("rule", rule, RULES))
     tie = str(check_choice("tie", tie, TIE_BREAKS))
-    aims = _check_aims(AIMS if aims is None else aims)
+    aims = aim_order(aims, performance["aim"])
     if value not in performance.columns:
         raise ValueError(f"value: {value!r} is not a column of the performance table; use one "
                          f"of: {', '.join(map(str, performance.columns))}.")
     cohorts = check_choices("cohort_order", cohort_order, COHORTS)
-    models = check_choices("model_order", model_order, MODELS)
+    models = check_choices("model_order", model_order, list(model_order))
     cohorts = cohorts + tuple(c for c in COHORTS if c not in cohorts)
-    models = models + tuple(m for m in MODELS if m not in models)
+    models = models + tuple(sorted(set(map(str, performance["model"])) - set(models)))
 
     perf = performance.copy()
     if "performance_row" not in perf.columns:
@@ -267,7 +260,7 @@ def select_representative(
     clash = [c for c in study_cols[1:] if c in chosen.columns]
     out = chosen.drop(columns=clash).merge(studies[study_cols], on="study_id", how="left")
     out["label"] = out["study_id"].map(study_labels(studies))
-    out["aim"] = pd.Categorical(out["aim"], categories=list(AIMS), ordered=True)
+    out["aim"] = pd.Categorical(out["aim"], categories=list(aims), ordered=True)
     out = out.sort_values(["aim", "year", "study_id"], kind="mergesort")
     out["aim"] = out["aim"].astype(str)
     return out.reset_index(drop=True)
@@ -289,7 +282,7 @@ def representative_auc(
     cohort_order: Sequence[str] = COHORT_PREFERENCE,
     model_order: Sequence[str] = MODEL_PREFERENCE,
     tie: str = "lowest",
-    aims: Sequence[str] = AIMS,
+    aims: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One reported AUC per study and aim: :func:`select_representative` on ``auc``.
 
@@ -306,11 +299,13 @@ def representative_auc(
     Returns
     -------
     pandas.DataFrame
-        One row per study and aim, ordered by aim, then year and study: ``study_id``,
+        One row per study and aim, ordered by aim (as ``aims``), then year and study:
+        ``study_id``,
         ``label`` (first author and year, :attr:`synth.review.Review.study_labels`),
         ``first_author``, ``year``, ``modality``, ``n_patients`` (from studies.csv); ``aim``,
         ``target``, ``model``, ``model_name``, ``cohort``, ``auc``, ``ci_low``, ``ci_high``,
-        ``auc_se``, ``n``, ``positives``, ``negatives`` (the chosen performance row);
+        ``auc_se``, ``n``, ``positives``, ``negatives``, ``ci_level`` (the chosen performance
+        row);
         ``performance_row`` (its row in performance.csv as a spreadsheet numbers it, header =
         row 1), ``primary`` (bool: the study's named main model), ``n_candidates`` (rows with
         an AUC for the study and aim) and ``selection`` (why this row, in words).
@@ -318,15 +313,14 @@ def representative_auc(
     Raises
     ------
     ValueError
-        For an unknown rule, tie break, aim, cohort or model kind (the message lists the
-        allowed values).
+        For an unknown rule, tie break or cohort (the message lists the allowed values).
     """
     out = select_representative(review.performance, review.studies, rule=rule, tie=tie,
                                 cohort_order=cohort_order, model_order=model_order,
                                 value="auc", aims=aims)
     for col in _REPRESENTATIVE_COLUMNS:
         if col not in out.columns:
-            out[col] = np.nan
+            out[col] = DEFAULT_CI_LEVEL if col == "ci_level" else np.nan
     return out[_REPRESENTATIVE_COLUMNS]
 
 
@@ -372,7 +366,8 @@ def auc_ranges(
     representative: pd.DataFrame,
     *,
     by: str | None = None,
-    aims: Sequence[str] = AIMS,
+    aims: Sequence[str] | None = None,
+    modalities: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Range summary of representative AUCs per aim (optionally per aim x modality or cohort).
 
@@ -381,10 +376,14 @@ def auc_ranges(
     representative : pandas.DataFrame
         Output of :func:`representative_auc`.
     by : {None, "modality", "cohort"}, default None
-        Second grouping. Every aim (and every modality or cohort of the data dictionary) gets a
+        Second grouping. Every aim (and every modality of ``modalities``, every cohort) gets a
         row, with ``n_studies = 0`` when there is no study, so gaps in the evidence show.
-    aims : sequence of str, default all aims
-        Aims to report, in the data dictionary's order.
+    aims : sequence of str, optional
+        Aims to report, in this order (:func:`aim_order`; e.g. ``review.vocabulary.aim_names``;
+        None: the aims in ``representative``, sorted).
+    modalities : sequence of str, optional
+        With ``by="modality"``: the modalities, in this order (e.g.
+        ``review.vocabulary.modalities``); None: those in ``representative``, sorted.
 
     Returns
     -------
@@ -398,8 +397,12 @@ def auc_ranges(
         ``n_internal_validation``, ``n_external_validation`` (studies by the cohort of their
         representative AUC).
     """
-    aims = _check_aims(aims)
-    levels: dict[str, tuple[str, ...]] = {"modality": MODALITIES, "cohort": COHORTS}
+    aims = aim_order(aims, representative["aim"])
+    present = sorted(set(map(str, representative["modality"].dropna())))
+    levels: dict[str, tuple[str, ...]] = {
+        "modality": tuple(present if modalities is None else
+                          check_choices("modalities", modalities, list(modalities))),
+        "cohort": COHORTS}
     if by is not None:
         check_choice("by", by, tuple(levels))
     rows: list[dict[str, Any]] = []
@@ -437,91 +440,6 @@ def auc_ranges(
 # ---------------------------------------------------------------------------------------------
 # 3. Variances and pooling
 # ---------------------------------------------------------------------------------------------
-
-
-def study_variances(representative: pd.DataFrame, *, variance: str = "hanley-mcneil"
-                    ) -> pd.DataFrame:
-    """logit(AUC) and its sampling variance per study, with the route that gave it.
-
-    The first route the study's reporting allows is taken (as R's metamisc does):
-
-    1. ``reported SE``: var = (SE / (AUC (1 − AUC)))²;
-    2. ``reported CI``: var = ((logit(upper) − logit(lower)) / (2 × 1.959964))²;
-    3. ``Hanley-McNeil`` (default) or ``Newcombe`` (``variance="newcombe"``) from positives
-       and negatives (one of them may be given as ``n`` minus the other);
-    4. ``none``: the study is shown but not pooled; ``not_pooled_reason`` says why.
-
-    A route is skipped when its numbers cannot give a finite variance (an interval bound of 0
-    or 1, a class of size 0); an AUC of exactly 0 or 1 has no finite logit and is not pooled.
-
-    Parameters
-    ----------
-    representative : pandas.DataFrame
-        Output of :func:`representative_auc` (or any frame with ``auc``, ``ci_low``,
-        ``ci_high``, ``auc_se``, ``n``, ``positives``, ``negatives``).
-    variance : {"hanley-mcneil", "newcombe"}, default "hanley-mcneil"
-        Formula for route 3.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The input columns plus ``logit_auc``, ``var_logit``, ``se_logit``,
-        ``variance_route`` (one of :data:`ROUTES`), ``poolable`` (bool: finite logit and
-        variance) and ``not_pooled_reason`` (empty when poolable).
-
-    Notes
-    -----
-    The routes follow R's metamisc (``ccalc``; Debray et al., BMJ 2017;356:i6460); no Python
-    library offers them, so the dispatch is written here over the formulas of
-    :mod:`synth.effects`. Reporting the route per study lets a reader match metamisc or metafor.
-    """
-    variance = str(check_choice("variance", variance, VARIANCE_METHODS))
-    out = representative.copy()
-    auc = out["auc"].astype(float).to_numpy()
-    se = out["auc_se"].astype(float).to_numpy()
-    lo = out["ci_low"].astype(float).to_numpy()
-    hi = out["ci_high"].astype(float).to_numpy()
-    n = out["n"].astype(float).to_numpy()
-    pos = out["positives"].astype(float).to_numpy()
-    neg = out["negatives"].astype(float).to_numpy()
-    pos = np.where(np.isnan(pos) & ~np.isnan(neg), n - neg, pos)
-    neg = np.where(np.isnan(neg) & ~np.isnan(pos), n - pos, neg)
-
-    inner = (auc > 0) & (auc < 1)
-    safe_auc = np.where(inner, auc, np.nan)
-    ok_se = inner & (se > 0)
-    ok_ci = inner & (lo > 0) & (hi < 1) & (lo < hi)
-    ok_counts = inner & (pos >= 1) & (neg >= 1)
-
-    var_se = var_logit_from_se(safe_auc, np.where(ok_se, se, np.nan))
-    var_ci = var_logit_from_ci(safe_auc, np.where(ok_ci, lo, np.nan), np.where(ok_ci, hi, np.nan))
-    formula = var_auc_hanley_mcneil if variance == "hanley-mcneil" else var_auc_newcombe
-    var_auc = formula(safe_auc, np.where(ok_counts, pos, np.nan), np.where(ok_counts, neg, np.nan))
-    with np.errstate(invalid="ignore"):
-        var_auc = np.where(var_auc > 0, var_auc, np.nan)
-    var_counts = var_logit_from_var_auc(safe_auc, var_auc)
-    counts_route = "Hanley-McNeil" if variance == "hanley-mcneil" else "Newcombe"
-
-    routes = np.full(len(out), "none", dtype=object)
-    var = np.full(len(out), np.nan)
-    for values, name in ((var_counts, counts_route), (var_ci, "reported CI"),
-                         (var_se, "reported SE")):  # last assignment wins: SE first
-        usable = np.isfinite(values) & (values > 0)
-        routes = np.where(usable, name, routes)
-        var = np.where(usable, values, var)
-    reasons = np.where(
-        routes != "none", "",
-        np.where(inner, "no SE, 95% CI or positives/negatives reported",
-                 "AUC of 0 or 1 has no finite logit"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logit_auc = np.log(auc) - np.log1p(-auc)
-    out["logit_auc"] = np.where(inner, logit_auc, np.nan)
-    out["var_logit"] = var
-    out["se_logit"] = np.sqrt(var)
-    out["variance_route"] = routes
-    out["poolable"] = routes != "none"
-    out["not_pooled_reason"] = reasons
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -644,9 +562,9 @@ class AimPooling:
     def study_intervals(self) -> pd.DataFrame:
         """The interval shown for each study of the aim: reported where reported, else derived.
 
-        A study's reported 95 % CI (``ci_low``, ``ci_high`` of performance.csv) is shown when
-        the intervals are drawn at that level (``alpha = 0.05``, :data:`REPORTED_CI_LEVEL`);
-        otherwise the interval is derived from the variance used for pooling,
+        A study's reported CI (``ci_low``, ``ci_high`` of performance.csv) is shown when the
+        intervals are drawn at its level (``1 - alpha`` equal to the row's ``ci_level``, 0.95
+        without the column); otherwise the interval is derived from the variance used for pooling,
         expit(logit(AUC) ± z·SE), and says from what (:data:`CI_SOURCES`).
 
         Returns
@@ -663,7 +581,7 @@ class AimPooling:
         low = s.get("ci_low", nothing).astype(float).to_numpy()
         high = s.get("ci_high", nothing).astype(float).to_numpy()
         reported = (np.isfinite(low) & np.isfinite(high)
-                    & bool(np.isclose(1.0 - self.alpha, REPORTED_CI_LEVEL)))
+                    & np.isclose(1.0 - self.alpha, ci_levels(s)))
         derived = ~reported & np.isfinite(logit_auc) & np.isfinite(se)
         with np.errstate(invalid="ignore"):
             derived_low = expit(logit_auc - z * se)
@@ -736,7 +654,7 @@ def pool_by_aim(
     *,
     method: str = "REML",
     knapp_hartung: bool = False,
-    aims: Sequence[str] = AIMS,
+    aims: Sequence[str] | None = None,
     alpha: float = 0.05,
     pi_distribution: str = "ci",
     pi_min_k: int = PI_MIN_K,
@@ -754,8 +672,8 @@ def pool_by_aim(
         Knapp-Hartung adjustment of the SE, t(k − 1) confidence interval. Off by default, as in
         metafor (``test="z"``); metamisc's ``valmeta`` applies it by default, so set True (and
         ``pi_distribution="t(k-2)"``) to reproduce metamisc.
-    aims : sequence of str, default all aims
-        Aims to pool, in the data dictionary's order.
+    aims : sequence of str, optional
+        Aims to pool, in this order (:func:`aim_order`; None: the aims in ``table``, sorted).
     alpha : float, default 0.05
         Significance level of confidence and prediction intervals.
     pi_distribution : {"ci", "z", "t(k-1)", "t(k-2)"}, default "ci"
@@ -770,10 +688,10 @@ def pool_by_aim(
     Returns
     -------
     dict of str to AimPooling
-        One entry per aim, in the data dictionary's order; an aim with fewer than 2 poolable
-        studies has ``result=None`` and a ``reason``.
+        One entry per aim, in the order of ``aims``; an aim with fewer than 2 poolable studies
+        has ``result=None`` and a ``reason``.
     """
-    aims = _check_aims(aims)
+    aims = aim_order(aims, table["aim"])
     if str(method).upper() not in METHODS:
         check_choice("method", method, METHODS)
     check_choice("pi_distribution", pi_distribution, PI_DISTRIBUTIONS)
@@ -795,7 +713,8 @@ def pool_by_aim(
         if len(studies) == 0:
             reason = "no studies"
         elif k < 2:
-            reason = (f"only {k} of {len(studies)} studies with a variance (SE, CI or "
+            noun = "study" if len(studies) == 1 else "studies"
+            reason = (f"only {k} of {len(studies)} {noun} with a variance (SE, CI or "
                       "positives/negatives); pooling needs 2")
         else:
             used = studies[poolable]
@@ -819,7 +738,7 @@ def pooled_table(
     *,
     methods: Sequence[str] = ("REML", "DL", "PM"),
     knapp_hartung: bool = False,
-    aims: Sequence[str] = AIMS,
+    aims: Sequence[str] | None = None,
     alpha: float = 0.05,
     pi_distribution: str = "ci",
     pi_min_k: int = PI_MIN_K,
@@ -848,7 +767,7 @@ def pooled_table(
     per_method = {m: pool_by_aim(table, method=m, knapp_hartung=knapp_hartung, aims=aims,
                                  alpha=alpha, pi_distribution=pi_distribution,
                                  pi_min_k=pi_min_k, training=training) for m in methods}
-    for aim in _check_aims(aims):
+    for aim in aim_order(aims, table["aim"]):
         for m in methods:
             frames.append(per_method[m][aim].pooled_frame())
     return pd.concat(frames, ignore_index=True)
@@ -873,7 +792,7 @@ def studies_table(poolings: dict[str, AimPooling]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per study and aim, aims in the data dictionary's order: ``study_id, label,
+        One row per study and aim, aims in the poolings' order: ``study_id, label,
         aim, cohort, model, first_author, year, modality, performance_row, auc, ci_low,
         ci_high, auc_se, n, positives, negatives, logit_auc, var_logit, variance_route,
         poolable, pooled, weight, not_pooled_reason, ci_shown_low, ci_shown_high, ci_source,

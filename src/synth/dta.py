@@ -16,14 +16,14 @@ figures :mod:`synth.plots.dta`):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synth.auc import COHORT_PREFERENCE, MODEL_PREFERENCE, select_representative
+from synth.auc import COHORT_PREFERENCE, MODEL_PREFERENCE, aim_order, select_representative
 from synth.bivariate import (
     CORRECTION,
     MIN_STUDIES,
@@ -32,10 +32,10 @@ from synth.bivariate import (
     fit_bivariate,
     likelihood_ratio_test,
 )
-from synth.errors import Problem, check_choice
+from synth.errors import Problem
 from synth.meta import TooFewStudiesError
 from synth.review import Review
-from synth.schema import AIMS, PERFORMANCE
+from synth.schema import PERFORMANCE
 
 __all__ = [
     "CELL_SOURCES",
@@ -47,6 +47,7 @@ __all__ = [
     "DtaPooling",
     "pool_by_aim",
     "pooled_table",
+    "low_risk_table",
     "SubgroupResult",
     "subgroup_pooling",
     "DtaRegression",
@@ -317,7 +318,8 @@ def pool_by_aim(
     method, zero_rule, correction
         As :func:`synth.bivariate.fit_bivariate` (REML, mada's zero-cell rule ``"all"``, 0.5).
     aims : sequence of str, optional
-        Aims to pool (default: every aim with 2x2 data, in the data dictionary's order).
+        Aims to pool, in this order (:func:`synth.auc.aim_order`; None: every aim with 2x2
+        data, sorted); an aim without 2x2 data gets a pooling with no fit and a note.
 
     Returns
     -------
@@ -325,10 +327,8 @@ def pool_by_aim(
         One pooling per aim; an aim with fewer than :data:`synth.bivariate.MIN_STUDIES`
         studies has ``fit = None`` and a note.
     """
-    wanted = [a for a in AIMS if a in set(cells["aim"])] if aims is None else list(aims)
     out = {}
-    for aim in wanted:
-        check_choice("aims", aim, AIMS)
+    for aim in aim_order(aims, cells["aim"]):
         rows = cells[cells["aim"] == aim].reset_index(drop=True)
         try:
             out[aim] = DtaPooling(aim, rows, _fit(rows, method, zero_rule, correction))
@@ -374,6 +374,68 @@ def pooled_table(poolings: dict[str, DtaPooling], alpha: float = 0.05) -> pd.Dat
         rows += [base | {"quantity": q, "estimate": v} for q, v in extra.items()]
     cols = ["aim", "k", "method", "zero_rule", "quantity", "estimate", "ci_low", "ci_high",
             "note"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def low_risk_table(
+    cells: pd.DataFrame,
+    low_risk: Collection[str] | None,
+    *,
+    domain: str = "Overall",
+    method: str = "REML",
+    zero_rule: str = "all",
+    correction: float = CORRECTION,
+    aims: Sequence[str] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Pooled sensitivity and specificity per aim from all studies and from the low-risk ones.
+
+    A sensitivity analysis by risk of bias: :func:`pool_by_aim` on every study, then on only
+    the studies at low risk in a QUADAS-2 domain
+    (:func:`synth.appraisal.review_low_risk_studies`).
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        :func:`representative_cells`.
+    low_risk : collection of str or None
+        ``study_id`` of the studies at low risk; None: the review has no risk-of-bias
+        judgements, and the restricted rows say so.
+    domain : str
+        The domain's name, for the ``subset`` column ("low risk: Overall").
+    method, zero_rule, correction, aims
+        As for :func:`pool_by_aim`.
+    alpha : float
+        Significance level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per aim, ``subset`` "all studies" then "low risk: <domain>": ``aim, subset, k,
+        sensitivity, sens_low, sens_high, specificity, spec_low, spec_high, note``; a subset
+        with fewer studies than the bivariate model needs (or without judgements) has NaN
+        estimates and a ``note``.
+    """
+    subsets = {"all studies": cells}
+    if low_risk is not None:
+        subsets[f"low risk: {domain}"] = cells[cells["study_id"].isin(set(low_risk))]
+    rows = []
+    for aim in aim_order(aims, cells["aim"]):
+        for subset, data in subsets.items():
+            p = pool_by_aim(data, method=method, zero_rule=zero_rule, correction=correction,
+                            aims=[aim])[aim]
+            row = {"aim": aim, "subset": subset, "k": p.k, "note": p.note or ""}
+            if p.fit is not None:
+                f = p.fit.summary_frame(alpha).set_index("quantity")
+                for name, key in (("sensitivity", "sens"), ("specificity", "spec")):
+                    row |= {name: f.at[name, "estimate"], f"{key}_low": f.at[name, "ci_low"],
+                            f"{key}_high": f.at[name, "ci_high"]}
+            rows.append(row)
+        if low_risk is None:
+            rows.append({"aim": aim, "subset": f"low risk: {domain}", "k": 0,
+                         "note": "not pooled: no risk-of-bias judgements (quadas2.csv)"})
+    cols = ["aim", "subset", "k", "sensitivity", "sens_low", "sens_high", "specificity",
+            "spec_low", "spec_high", "note"]
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -441,7 +503,6 @@ def subgroup_pooling(
     -------
     SubgroupResult
     """
-    check_choice("aim", aim, AIMS)
     if by not in cells.columns:
         raise ValueError(f"by={by!r} is not a column of the 2x2 table; use one of: "
                          f"{', '.join(map(str, cells.columns))}")
@@ -455,8 +516,9 @@ def subgroup_pooling(
             poolings[g] = DtaPooling(g, sub, None, f"{g}: not pooled; {err}")
     small = [g for g, p in poolings.items() if p.k < MIN_STUDIES]
     if small:
-        note = (f"no test of difference: {', '.join(small)} has fewer than {MIN_STUDIES} "
-                f"studies with a 2x2 table for {aim}")
+        verb = "has" if len(small) == 1 else "each have"
+        note = (f"no test of difference: {' and '.join(small)} {verb} fewer than "
+                f"{MIN_STUDIES} studies with a 2x2 table for {aim}")
         return SubgroupResult(aim, by, tuple(groups), poolings, None, note)
     rows = rows.reset_index(drop=True)
     full = _fit(rows, "ML", zero_rule, correction, covariate=rows[by].astype(str).tolist(),
@@ -520,7 +582,6 @@ def meta_regression(
     TooFewStudiesError
         With too few studies for the number of coefficients.
     """
-    check_choice("aim", aim, AIMS)
     if covariate not in cells.columns:
         raise ValueError(f"covariate={covariate!r} is not a column of the 2x2 table; use one "
                          f"of: {', '.join(map(str, cells.columns))}")
@@ -722,11 +783,13 @@ def data_note(review: Review, cells: pd.DataFrame) -> str:
 
 def subgroups_by_aim(cells: pd.DataFrame, *, by: str = "cohort",
                      groups: Sequence[str] = SUBGROUPS, method: str = "REML",
-                     zero_rule: str = "all") -> dict[str, SubgroupResult]:
-    """:func:`subgroup_pooling` for every aim whose studies hold at least one study of each of
-    ``groups`` (an aim lacking a group is left out: there is nothing to compare)."""
+                     zero_rule: str = "all", aims: Sequence[str] | None = None
+                     ) -> dict[str, SubgroupResult]:
+    """:func:`subgroup_pooling` for every aim (of ``aims``, in that order; None: those in
+    ``cells``, sorted) whose studies hold at least one study of each of ``groups`` (an aim
+    lacking a group is left out: there is nothing to compare)."""
     out = {}
-    for aim in [a for a in AIMS if a in set(cells["aim"])]:
+    for aim in aim_order(aims, cells["aim"]):
         present = set(cells.loc[cells["aim"] == aim, by].astype(str))
         if set(groups) <= present:
             out[aim] = subgroup_pooling(cells, aim=aim, by=by, groups=groups, method=method,
@@ -750,11 +813,13 @@ def subgroup_table(results: dict[str, SubgroupResult], alpha: float = 0.05) -> p
 
 
 def meta_regression_table(cells: pd.DataFrame, *, covariate: str, method: str = "REML",
-                          zero_rule: str = "all", alpha: float = 0.05) -> pd.DataFrame:
-    """:func:`meta_regression` for every aim with 2x2 data; an aim the covariate cannot be
-    fitted in (one level, too few studies) has one row whose ``note`` says why."""
+                          zero_rule: str = "all", alpha: float = 0.05,
+                          aims: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`meta_regression` for every aim with 2x2 data (of ``aims``, in that order; None:
+    sorted); an aim the covariate cannot be fitted in (one level, too few studies) has one row
+    whose ``note`` says why."""
     frames = []
-    for aim in [a for a in AIMS if a in set(cells["aim"])]:
+    for aim in [a for a in aim_order(aims, cells["aim"]) if (cells["aim"] == a).any()]:
         try:
             frames.append(meta_regression(cells, aim=aim, covariate=covariate, method=method,
                                           zero_rule=zero_rule).summary_frame(alpha))

@@ -9,7 +9,8 @@ meant for a notebook cell a reviewer edits and re-runs (or wraps in ``ipywidgets
     print(sub.description)
 
 :func:`filter_options` says which values the review holds, with their study counts;
-:func:`aims_of` which aims it reports, to pass as ``aims=`` to the AUC functions.
+:func:`aims_of` which aims it reports, to pass as ``aims=`` to the AUC functions;
+:func:`chosen` turns a notebook parameter such as ``aims: list = []`` into the values to show.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import pandas as pd
 
 from synth.errors import check_choices
 from synth.review import Review
-from synth.schema import AIMS, MODALITIES, SITES
 
-__all__ = ["EmptySubsetError", "aims_of", "filter_options", "subset"]
+__all__ = ["EmptySubsetError", "aims_of", "chosen", "filter_options", "subset"]
 
 Choice = str | Iterable[str] | None
 YearRange = int | tuple[int | None, int | None] | None
@@ -34,7 +34,7 @@ class EmptySubsetError(ValueError):
 
 
 def _values(name: str, value: Choice, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The chosen values as a tuple, each checked against the vocabulary of the data dictionary
+    """The chosen values as a tuple, each checked against the review's vocabulary
     (:func:`synth.errors.check_choices`: an unknown or repeated value raises a ValueError)."""
     if value is None:
         return None
@@ -89,14 +89,15 @@ def subset(review: Review, *, aims: Choice = None, modalities: Choice = None,
     review
         A review from :func:`synth.load_review`.
     aims
-        One aim or several (``"grade"``, ``"differential diagnosis"``, ``"response"``,
-        ``"outcome"``). Keeps the performance rows of these aims and the studies reporting at
-        least one of them; studies without a reported AUC of these aims are dropped.
+        One aim or several of ``review.vocabulary.aim_names`` (e.g. ``"grade"``). Keeps the
+        performance rows of these aims and the studies reporting at least one of them; studies
+        without a reported AUC of these aims are dropped.
     modalities
-        One or several of the data dictionary's modalities (``"CT"``, ``"MRI"``, ``"PET"``,
-        ``"multiple"``); studies whose ``modality`` is one of them are kept.
+        One or several of ``review.vocabulary.modalities`` (e.g. ``"CT"``, ``"MRI"``); studies
+        whose ``modality`` is one of them are kept.
     sites
-        One or several tumour sites (``"pancreas"``, ``"liver"``, ...), matched on ``site``.
+        One or several of ``review.vocabulary.sites`` (e.g. ``"pancreas"``), matched on
+        ``site``.
     years
         A publication year, or an inclusive range ``(first, last)`` where either end may be
         ``None`` (open).
@@ -114,7 +115,7 @@ def subset(review: Review, *, aims: Choice = None, modalities: Choice = None,
     Raises
     ------
     ValueError
-        A value not in the data dictionary (the message lists the allowed ones), a value given
+        A value not in the review's vocabulary (the message lists the allowed ones), a value given
         twice, or a malformed year range.
     EmptySubsetError
         No study passes the filters.
@@ -124,9 +125,10 @@ def subset(review: Review, *, aims: Choice = None, modalities: Choice = None,
     The subset is for exploring, not for the manuscript: save figures of a subset elsewhere
     than the review's ``figures/`` folder, or not at all.
     """
-    chosen_aims = _values("aims", aims, AIMS)
-    chosen_modalities = _values("modalities", modalities, MODALITIES)
-    chosen_sites = _values("sites", sites, SITES)
+    vocabulary = review.vocabulary
+    chosen_aims = _values("aims", aims, vocabulary.aim_names)
+    chosen_modalities = _values("modalities", modalities, vocabulary.modalities)
+    chosen_sites = _values("sites", sites, vocabulary.sites)
     year_range = _year_range(years)
     label = _label(chosen_aims, chosen_modalities, chosen_sites, year_range)
     if not label:
@@ -173,7 +175,7 @@ def filter_options(review: Review) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``filter, value, n_studies``: one row per aim (studies reporting at least one AUC of
-        it), modality, site and publication year present, in the data dictionary's order
+        it), modality, site and publication year present, in the vocabulary's order
         (years ascending). ``filter`` is the keyword of :func:`subset` (``aims``,
         ``modalities``, ``sites``, ``years``).
     """
@@ -181,9 +183,9 @@ def filter_options(review: Review) -> pd.DataFrame:
     per_aim = performance.groupby("aim")["study_id"].nunique()
     rows: list[dict[str, object]] = [
         {"filter": "aims", "value": aim, "n_studies": int(per_aim[aim])}
-        for aim in AIMS if aim in per_aim.index]
-    for keyword, column, order in (("modalities", "modality", MODALITIES),
-                                   ("sites", "site", SITES)):
+        for aim in review.vocabulary.aim_names if aim in per_aim.index]
+    for keyword, column, order in (("modalities", "modality", review.vocabulary.modalities),
+                                   ("sites", "site", review.vocabulary.sites)):
         counts = studies[column].value_counts()
         rows += [{"filter": keyword, "value": v, "n_studies": int(counts[v])}
                  for v in order if v in counts.index]
@@ -192,15 +194,44 @@ def filter_options(review: Review) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["filter", "value", "n_studies"])
 
 
+def chosen(review: Review, key: str, values: Choice = None) -> tuple[str, ...]:
+    """A notebook parameter's values of review.yaml's list ``key``, checked against that list.
+
+    Parameters
+    ----------
+    review
+        A review from :func:`synth.load_review`.
+    key
+        ``"aims"``, ``"sites"``, ``"modalities"``, ``"models"`` or ``"raters"``
+        (:data:`synth.vocabulary.LIST_KEYS`).
+    values
+        One value or several, in the order to show them; empty or None: every value the
+        review declares, in its declared order.
+
+    Returns
+    -------
+    tuple of str
+        E.g. ``chosen(rv, "aims", [])`` is ``rv.vocabulary.aim_names``.
+
+    Raises
+    ------
+    ValueError
+        A value not in the review's list (the message lists the allowed ones), or given twice.
+    """
+    allowed = review.vocabulary.values(key)
+    picked = (values,) if isinstance(values, str) else tuple(values or ())
+    return check_choices(key, picked, allowed) if picked else tuple(allowed)
+
+
 def aims_of(review: Review) -> list[str]:
-    """The aims ``review`` reports an AUC for, in the data dictionary's order.
+    """The aims ``review`` reports an AUC for, in the order its vocabulary declares them.
 
     Pass it as ``aims=`` to the AUC functions so that a subset's figures show only its aims.
 
     Returns
     -------
     list of str
-        A subsequence of :data:`synth.schema.AIMS`.
+        A subsequence of ``review.vocabulary.aim_names``.
     """
     reported = set(review.performance["aim"])
-    return [aim for aim in AIMS if aim in reported]
+    return [aim for aim in review.vocabulary.aim_names if aim in reported]

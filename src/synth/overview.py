@@ -8,17 +8,24 @@ from __future__ import annotations
 import pandas as pd
 
 from synth.review import Review
-from synth.schema import AIMS, STUDIES
+from synth.schema import STUDIES
 
-__all__ = ["NOT_REPORTED_LABEL", "NO_AUC_LABEL", "AIM_ORDER", "study_aims",
+__all__ = ["NOT_REPORTED_LABEL", "NO_AUC_LABEL", "aims_shown", "study_aims",
            "study_characteristics", "studies_per_year"]
 
 NOT_REPORTED_LABEL = "not reported"
 NO_AUC_LABEL = "no AUC reported"
 """Aim shown for an included study with no row in performance.csv, so it is not lost."""
 
-AIM_ORDER: tuple[str, ...] = (*AIMS, NO_AUC_LABEL)
-"""The aims in display order, then :data:`NO_AUC_LABEL` (tables and figures by aim)."""
+
+def aims_shown(review: Review) -> tuple[str, ...]:
+    """The aims in the order ``review.vocabulary`` declares them, then any other aim the
+    performance table names (sorted), then :data:`NO_AUC_LABEL`: the rows of tables and the
+    bars of figures by aim."""
+    declared = review.vocabulary.aim_names
+    other = sorted(set(map(str, review.performance["aim"])) - set(declared))
+    return (*declared, *other, NO_AUC_LABEL)
+
 
 _CHARACTERISTICS: tuple[tuple[str, str], ...] = (
     ("year", "Publication year"),
@@ -51,9 +58,10 @@ def study_characteristics(review: Review) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``characteristic, category, n_studies, percent``; percent of all included studies.
-        Categories follow the data dictionary's order (years ascending); a missing value is
-        counted as "not reported". A study reporting several aims counts once under each,
-        so the aim rows can add up to more than 100 %.
+        Sites, modalities and aims follow ``review.vocabulary``'s order, other columns the data
+        dictionary's (years ascending); a missing value is counted as "not reported". A study
+        reporting several aims counts once under each, so the aim rows can add up to more than
+        100 %.
     """
     studies = review.studies
     total = len(studies)
@@ -70,13 +78,14 @@ def study_characteristics(review: Review) -> pd.DataFrame:
             rows.append({"characteristic": label, "category": NOT_REPORTED_LABEL,
                          "n_studies": missing})
 
+    declared = {"site": review.vocabulary.sites, "modality": review.vocabulary.modalities}
     for col, label in _CHARACTERISTICS:
-        allowed = STUDIES.field(col).allowed
         values = studies[col]
-        order = list(allowed) if allowed else sorted(values.dropna().unique())
-        add(label, values, order)
+        allowed = declared.get(col) or STUDIES.field(col).allowed or ()
+        extra = sorted(set(values.dropna().unique()) - set(allowed), key=str)
+        add(label, values, [*allowed, *extra])
     aims = study_aims(review)
-    add("Aim", aims["aim"], list(AIM_ORDER))
+    add("Aim", aims["aim"], list(aims_shown(review)))
     out = pd.DataFrame(rows, columns=["characteristic", "category", "n_studies"])
     out["percent"] = (out["n_studies"] / total * 100).round(1)
     return out
@@ -88,12 +97,13 @@ def studies_per_year(review: Review) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``year, aim, n_studies`` for every year from the first to the last and every aim
-        (zeros included, so gaps show). A study reporting several aims counts under each; a
-        study with no AUC counts under "no AUC reported".
+        ``year, aim, n_studies`` for every year from the first to the last and every aim of
+        :func:`aims_shown` (zeros included, so gaps show). A study reporting several aims
+        counts under each; a study with no AUC counts under "no AUC reported".
     """
     aims = study_aims(review).merge(review.studies[["study_id", "year"]], on="study_id")
     years = range(int(review.studies["year"].min()), int(review.studies["year"].max()) + 1)
-    grid = pd.MultiIndex.from_product([list(years), list(AIM_ORDER)], names=["year", "aim"])
+    grid = pd.MultiIndex.from_product([list(years), list(aims_shown(review))],
+                                      names=["year", "aim"])
     counts = aims.groupby(["year", "aim"]).size().reindex(grid, fill_value=0)
     return counts.rename("n_studies").reset_index()

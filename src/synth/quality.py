@@ -16,6 +16,7 @@ every table of notebook 04 in one call. The figures are drawn by :mod:`synth.plo
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,9 +36,10 @@ from synth.instruments import (
 )
 from synth.overview import NO_AUC_LABEL, study_aims
 from synth.review import Review, study_labels
-from synth.schema import AIMS, MODALITIES
+from synth.vocabulary import Vocabulary
 
 __all__ = [
+    "kappa_with_ci",
     "Item",
     "Instrument",
     "RQS",
@@ -92,8 +94,14 @@ def score(quality: pd.DataFrame, *, instrument: Instrument = RQS, negative: Nega
     return instrument.score(quality, negative=negative, source=source)
 
 
-def rater_scores(scores: pd.DataFrame, *, rater: str = "consensus") -> pd.DataFrame:
-    """The rows of one rater (by default the consensus); an absent rater lists those present.
+def _rater(review: Review, rater: str | None) -> str:
+    """``rater``, or the consensus rater ``review``'s vocabulary names (None)."""
+    return review.vocabulary.consensus if rater is None else rater
+
+
+def rater_scores(scores: pd.DataFrame, *, rater: str) -> pd.DataFrame:
+    """The rows of one rater (e.g. ``review.vocabulary.consensus``); an absent rater lists
+    those present.
 
     Returns
     -------
@@ -108,7 +116,7 @@ def rater_scores(scores: pd.DataFrame, *, rater: str = "consensus") -> pd.DataFr
 
 
 def consensus_percent(review: Review, *, instrument: Instrument = RQS,
-                      negative: Negative = "floor", rater: str = "consensus"
+                      negative: Negative = "floor", rater: str | None = None
                       ) -> pd.Series | None:
     """Each study's percentage score by one rater (the consensus), or None without quality data.
 
@@ -124,7 +132,8 @@ def consensus_percent(review: Review, *, instrument: Instrument = RQS,
     negative
         How a negative total becomes a percentage (``"floor"``: 0 %; ``"keep"``).
     rater
-        Whose scores; an absent rater raises a ValueError listing the raters present.
+        Whose scores (None: the consensus rater, ``review.vocabulary.consensus``); an absent
+        rater raises a ValueError listing the raters present.
 
     Returns
     -------
@@ -135,7 +144,7 @@ def consensus_percent(review: Review, *, instrument: Instrument = RQS,
     if not review.has_quality:
         return None
     scores = rater_scores(score(review.quality, instrument=instrument, negative=negative),
-                          rater=rater)
+                          rater=_rater(review, rater))
     return scores.set_index("study_id")["percent"].rename("percent")
 
 
@@ -153,13 +162,16 @@ def study_groups(review: Review) -> pd.DataFrame:
     pandas.DataFrame
         ``study_id, group, category`` with ``group`` one of aim, modality, year. A study counts
         under each aim it reports an AUC for (performance.csv); one with no AUC counts under
-        "no AUC reported". Categories are in the data dictionary's order, years ascending.
+        "no AUC reported". Aims and modalities are in the order ``review.vocabulary`` declares
+        them, years ascending.
     """
+    vocabulary = review.vocabulary
     aims = study_aims(review)
-    aims["order"] = aims["aim"].map({a: i for i, a in enumerate((*AIMS, NO_AUC_LABEL))})
+    aims["order"] = aims["aim"].map({a: i for i, a in enumerate((*vocabulary.aim_names,
+                                                                 NO_AUC_LABEL))})
     aims = aims.sort_values(["order", "study_id"])
     studies = review.studies
-    mod_order = {m: i for i, m in enumerate(MODALITIES)}
+    mod_order = {m: i for i, m in enumerate(vocabulary.modalities)}
     mods = studies.assign(order=studies["modality"].map(mod_order)).sort_values(
         ["order", "study_id"])
     years = studies.sort_values(["year", "study_id"])
@@ -230,8 +242,7 @@ def rqs_summary(scores: pd.DataFrame, groups: pd.DataFrame | None = None, *,
     return out
 
 
-def mean_text(summary: pd.DataFrame, *, instrument: Instrument = RQS,
-              rater: str = "consensus") -> str:
+def mean_text(summary: pd.DataFrame, *, instrument: Instrument = RQS, rater: str) -> str:
     """One sentence on the overall row of :func:`rqs_summary`: mean points and percentage.
 
     Returns
@@ -245,9 +256,10 @@ def mean_text(summary: pd.DataFrame, *, instrument: Instrument = RQS,
             f"({overall['negative_totals']})")
 
 
-def item_summary(quality: pd.DataFrame, *, instrument: Instrument = RQS,
-                 rater: str = "consensus") -> pd.DataFrame:
-    """Per component: how many studies earn points, mean points, the maximum.
+def item_summary(quality: pd.DataFrame, *, instrument: Instrument = RQS, rater: str
+                 ) -> pd.DataFrame:
+    """Per component, over ``rater``'s rows: how many studies earn points, mean points, the
+    maximum.
 
     Returns
     -------
@@ -284,7 +296,7 @@ HEATMAP_MAX_STUDIES = 66
 """Most study rows the heat map draws: 35 mm of labels plus 3.1 mm a row fill a 240 mm page."""
 
 
-def heatmap_skip_reason(quality: pd.DataFrame, *, rater: str = "consensus") -> str | None:
+def heatmap_skip_reason(quality: pd.DataFrame, *, rater: str) -> str | None:
     """Why the study x component heat map is not drawn (too many studies), else None.
 
     ``quality`` is the quality table or :func:`heatmap_table` (both have ``study_id, rater``).
@@ -297,9 +309,11 @@ def heatmap_skip_reason(quality: pd.DataFrame, *, rater: str = "consensus") -> s
     return None
 
 
-def heatmap_table(review: Review, *, rater: str = "consensus", negative: Negative = "floor",
+def heatmap_table(review: Review, *, rater: str | None = None, negative: Negative = "floor",
                   instrument: Instrument = RQS) -> pd.DataFrame:
     """One rater's points per study and component, studies sorted by total (highest first).
+
+    ``rater`` None: the consensus rater, ``review.vocabulary.consensus``.
 
     Returns
     -------
@@ -310,6 +324,7 @@ def heatmap_table(review: Review, *, rater: str = "consensus", negative: Negativ
     """
     if not review.has_quality:
         raise ValueError(f"{review.name} has no quality data: no heat map")
+    rater = _rater(review, rater)
     rows = review.quality[review.quality["rater"] == rater]
     if rows.empty:
         raise ValueError(f"rater={rater!r} has no rows; raters present: "
@@ -397,11 +412,16 @@ def score_vs_auc(scores: pd.DataFrame | pd.Series, representative: pd.DataFrame
 
 # --- agreement -------------------------------------------------------------------------------
 
+def _check_raters(raters: tuple[str, str]) -> None:
+    if len(raters) != 2 or raters[0] == raters[1]:
+        raise ValueError(f"raters={raters!r}: give two different raters, e.g. the first two "
+                         "of review.vocabulary.raters")
+
+
 def _paired(quality: pd.DataFrame, raters: tuple[str, str], instrument: Instrument
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows of the two raters for the studies both rated, aligned by study_id."""
-    if len(raters) != 2 or raters[0] == raters[1]:
-        raise ValueError(f"raters={raters!r}: give two different raters, e.g. ('A', 'B')")
+    _check_raters(raters)
     instrument.check(quality)
     a = quality[quality["rater"] == raters[0]].set_index("study_id")
     b = quality[quality["rater"] == raters[1]].set_index("study_id")
@@ -413,8 +433,7 @@ MIN_PAIRED = 3
 """Fewest studies rated by both raters for which agreement is computed (the ICC needs 3)."""
 
 
-def paired_scores(scores: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B")
-                  ) -> pd.DataFrame:
+def paired_scores(scores: pd.DataFrame, *, raters: tuple[str, str]) -> pd.DataFrame:
     """The scores of two raters, restricted to the studies both of them rated.
 
     Returns
@@ -423,8 +442,7 @@ def paired_scores(scores: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B")
         The rows of ``scores`` (``study_id, rater, total, percent``) of the two raters for the
         studies rated by both, sorted by study and rater; empty when there are none.
     """
-    if len(raters) != 2 or raters[0] == raters[1]:
-        raise ValueError(f"raters={raters!r}: give two different raters, e.g. ('A', 'B')")
+    _check_raters(raters)
     rows = scores[scores["rater"].isin(raters)]
     both = rows.groupby("study_id")["rater"].nunique()
     keep = both[both == 2].index
@@ -432,8 +450,7 @@ def paired_scores(scores: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B")
         drop=True)
 
 
-def agreement_skip_reason(paired: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B")
-                          ) -> str | None:
+def agreement_skip_reason(paired: pd.DataFrame, *, raters: tuple[str, str]) -> str | None:
     """Why rater agreement is not computed (fewer than :data:`MIN_PAIRED` studies), else None.
 
     ``paired`` is :func:`paired_scores` output for ``raters``.
@@ -445,7 +462,27 @@ def agreement_skip_reason(paired: pd.DataFrame, *, raters: tuple[str, str] = ("A
     return None
 
 
-def rater_agreement(quality: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B"),
+def kappa_with_ci(table: np.ndarray, *, weighted: bool) -> tuple[float, float, float]:
+    """Cohen's kappa of a k x k agreement table and its 95 % CI, bounded to [-1, 1].
+
+    statsmodels' ``cohens_kappa`` (linear weights when ``weighted``). NaN when fewer than two
+    levels are used (chance agreement is then 1); when one rater gave one answer throughout,
+    statsmodels' variance is negative and the limits are NaN (its RuntimeWarning is silenced).
+    The one kappa of every instrument (:func:`rater_agreement`, :mod:`synth.appraisal`).
+    """
+    from statsmodels.stats.inter_rater import cohens_kappa  # on use: keeps `import synth` fast
+
+    used = (np.asarray(table).sum(axis=0) + np.asarray(table).sum(axis=1)) > 0
+    if used.sum() < 2:
+        return np.nan, np.nan, np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = cohens_kappa(table, wt="linear" if weighted else None)
+    low, high = (float(np.clip(v, -1.0, 1.0)) for v in (res.kappa_low, res.kappa_upp))
+    return float(res.kappa), low, high
+
+
+def rater_agreement(quality: pd.DataFrame, *, raters: tuple[str, str],
                     instrument: Instrument = RQS) -> pd.DataFrame:
     """Agreement of two raters per component: percentage agreement and Cohen's kappa.
 
@@ -464,8 +501,6 @@ def rater_agreement(quality: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B
         [−1, 1], the range of kappa (with few studies and high agreement the Wald limits
         pass 1).
     """
-    from statsmodels.stats.inter_rater import cohens_kappa  # on use: keeps `import synth` fast
-
     a, b = _paired(quality, raters, instrument)
     out = []
     for item in instrument.items:
@@ -475,12 +510,7 @@ def rater_agreement(quality: pd.DataFrame, *, raters: tuple[str, str] = ("A", "B
         for u, v in zip(x, y, strict=True):
             table[levels[u], levels[v]] += 1
         n = len(x)
-        kappa = low = high = np.nan
-        used = set(x) | set(y)
-        if n and len(used) > 1:
-            res = cohens_kappa(table, wt="linear" if item.ordinal else None)
-            kappa = float(res.kappa)
-            low, high = (float(np.clip(v, -1.0, 1.0)) for v in (res.kappa_low, res.kappa_upp))
+        kappa, low, high = kappa_with_ci(table, weighted=item.ordinal)
         agree = int((x == y).sum())
         out.append({
             "number": item.number, "component": item.name, "short": item.short,
@@ -599,7 +629,7 @@ class QualityAssessment:
     instrument: Instrument
     rater: str
     negative: Negative
-    raters: tuple[str, str]
+    raters: tuple[str, ...]
     scores: pd.DataFrame = field(repr=False)
     """Every rater's :func:`score` rows."""
     chosen: pd.DataFrame = field(repr=False)
@@ -614,6 +644,8 @@ class QualityAssessment:
     icc: IccResult | None
     notes: tuple[str, ...] = ()
     """Why a table or figure is missing (too few paired studies, too many for a heat map)."""
+    vocabulary: Vocabulary | None = field(default=None, repr=False)
+    """The review's vocabulary (aim order, labels and colours of the figures)."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to write, by file stem: ``rqs_scores``, ``rqs_summary``, ``rqs_items``,
@@ -632,8 +664,8 @@ class QualityAssessment:
 
 
 def assess(review: Review, representative: pd.DataFrame, *, instrument: Instrument = RQS,
-           rater: str = "consensus", negative: Negative = "floor",
-           raters: tuple[str, str] = ("A", "B")) -> QualityAssessment | None:
+           rater: str | None = None, negative: Negative = "floor",
+           raters: Sequence[str] | None = None) -> QualityAssessment | None:
     """Score, summarise and compare the raters of ``review``'s quality data in one call.
 
     Parameters
@@ -644,10 +676,13 @@ def assess(review: Review, representative: pd.DataFrame, *, instrument: Instrume
         One AUC per study and aim (:func:`synth.auc.representative_auc`), for
         :func:`score_vs_auc`.
     instrument, rater, negative
-        As for :func:`score`, :func:`rater_scores` and :func:`rqs_summary`.
+        As for :func:`score`, :func:`rater_scores` and :func:`rqs_summary`; ``rater`` None:
+        the consensus rater (``review.vocabulary.consensus``).
     raters
         The two independent raters compared before consensus (:func:`rater_agreement`,
-        :func:`icc_totals`), when at least :data:`MIN_PAIRED` studies were rated by both.
+        :func:`icc_totals`), when at least :data:`MIN_PAIRED` studies were rated by both;
+        None: the first two of ``review.vocabulary.raters`` other than the consensus (with
+        fewer than two, a note says there is no agreement to compute).
 
     Returns
     -------
@@ -656,21 +691,29 @@ def assess(review: Review, representative: pd.DataFrame, *, instrument: Instrume
     """
     if not review.has_quality:
         return None
-    raters = tuple(raters)  # type: ignore[assignment]
+    rater = _rater(review, rater)
+    vocabulary = review.vocabulary
+    if raters is None:
+        raters = [r for r in vocabulary.raters if r != vocabulary.consensus][:2]
+    pair = tuple(raters)
     scores = score(review.quality, instrument=instrument, negative=negative)
     chosen = rater_scores(scores, rater=rater)
     groups = study_groups(review)
-    paired = paired_scores(scores, raters=raters)
-    notes = [n for n in (agreement_skip_reason(paired, raters=raters),
-                         heatmap_skip_reason(review.quality, rater=rater)) if n]
+    if len(pair) < 2:
+        skip: str | None = (f"Rater agreement not computed: review.yaml names "
+                            f"{len(pair)} rater(s) besides the consensus; two are compared.")
+    else:
+        skip = agreement_skip_reason(paired_scores(scores, raters=pair), raters=pair)
+    notes = [n for n in (skip, heatmap_skip_reason(review.quality, rater=rater)) if n]
     agreement = icc = None
-    if agreement_skip_reason(paired, raters=raters) is None:
-        agreement = rater_agreement(review.quality, raters=raters, instrument=instrument)
+    if skip is None:
+        paired = paired_scores(scores, raters=pair)
+        agreement = rater_agreement(review.quality, raters=pair, instrument=instrument)
         icc = icc_totals(paired)
     return QualityAssessment(
-        instrument=instrument, rater=rater, negative=negative, raters=raters, scores=scores,
+        instrument=instrument, rater=rater, negative=negative, raters=pair, scores=scores,
         chosen=chosen, groups=groups, summary=rqs_summary(chosen, groups, negative=negative),
         items=item_summary(review.quality, instrument=instrument, rater=rater),
         heatmap=heatmap_table(review, rater=rater, negative=negative, instrument=instrument),
         score_auc=score_vs_auc(chosen, representative), agreement=agreement, icc=icc,
-        notes=tuple(notes))
+        notes=tuple(notes), vocabulary=vocabulary)

@@ -1,12 +1,14 @@
 """Meta-regression and small-study effects of logit AUC within each aim.
 
 :func:`fit_meta_regression` regresses one aim's logit AUCs on a study-level moderator
-(publication year, cohort type, RQS percentage) with :func:`synth.meta.meta_regression`;
+(publication year, cohort type, a quality percentage: RQS 1.0, METRICS or RQS 2.0) with
+:func:`synth.meta.meta_regression`;
 :func:`meta_regressions` does it for every aim and moderator. :func:`small_study_test` gives the
 funnel data and Egger's test of one aim (:func:`synth.meta.egger_test`), :func:`small_study_tests`
 of every aim. Results are frozen dataclasses whose ``summary_frame()`` rows make the tables
-``auc_meta_regression`` and ``auc_egger``; every number a figure of :mod:`synth.plots.auc` shows
-(fitted line, its confidence band, funnel limits) is a field or method of these results.
+``auc_meta_regression`` and ``auc_egger``; every number a figure of
+:mod:`synth.plots.regression` shows (fitted line, its confidence band, funnel limits) is a
+field or method of these results.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synth.auc import with_labels
+from synth.auc import aim_order, with_labels
 from synth.errors import check_choice, check_choices
 from synth.meta import (
     EggerResult,
@@ -29,10 +31,11 @@ from synth.meta import (
     meta_regression,
     pool,
 )
-from synth.schema import AIMS, COHORTS
+from synth.vocabulary import COHORTS
 
 __all__ = [
     "MODERATORS",
+    "QUALITY_MODERATORS",
     "MIN_K_SMALL_STUDY",
     "MIN_K_PER_MODERATOR",
     "FUNNEL_LEVEL",
@@ -46,9 +49,20 @@ __all__ = [
     "egger_table",
 ]
 
-MODERATORS: tuple[str, ...] = ("year", "cohort", "rqs")
+QUALITY_MODERATORS: dict[str, tuple[str, str]] = {
+    "rqs": ("RQS 1.0", "quality.csv"),
+    "metrics": ("METRICS", "metrics.csv"),
+    "rqs2": ("RQS 2.0", "rqs2.csv"),
+}
+"""The quality moderators: name (a column of the per-study quality table,
+:func:`synth.appraisal.study_quality`) → (instrument, the file its scores come from). Each is the
+consensus rater's percentage: RQS 1.0's total as a percentage, METRICS's score (the official
+calculator's), RQS 2.0's percentage of the study's maximum."""
+
+MODERATORS: tuple[str, ...] = ("year", "cohort", *QUALITY_MODERATORS)
 """Study-level moderators for :func:`fit_meta_regression`: publication year, cohort type of the
-representative AUC (training as reference), RQS percentage (needs quality data)."""
+representative AUC (training as reference), and the :data:`QUALITY_MODERATORS` (each needs its
+instrument's file)."""
 
 MIN_K_SMALL_STUDY = 10
 """Default fewest studies for Egger's test: with fewer the test cannot tell asymmetry from chance
@@ -69,7 +83,10 @@ _TABLE_COLUMNS = ["aim", "moderator", "method", "k", "term", "estimate", "se", "
 
 
 def _check_aim(aim: str) -> str:
-    return str(check_choice("aim", aim, AIMS))
+    """An aim is a name (one with no study in the table gives a fit that says so)."""
+    if not isinstance(aim, str) or not aim:
+        raise ValueError(f"aim={aim!r}: give an aim's name, e.g. review.vocabulary.aim_names[0]")
+    return aim
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,7 +195,7 @@ def fit_meta_regression(
     *,
     aim: str,
     moderator: str,
-    rqs: pd.Series | None = None,
+    quality: pd.DataFrame | None = None,
     method: str = "REML",
     min_k_per_moderator: int = MIN_K_PER_MODERATOR,
 ) -> RegressionFit:
@@ -190,12 +207,15 @@ def fit_meta_regression(
         Output of :func:`study_variances`; only poolable studies are used.
     aim : str
         The aim whose studies are regressed (aims are not mixed).
-    moderator : {"year", "cohort", "rqs"}
+    moderator : {"year", "cohort", "rqs", "metrics", "rqs2"}
         Publication year; cohort type of the representative AUC (indicator variables with
-        ``training`` as reference, or the least independent cohort present); RQS percentage.
-    rqs : pandas.Series, optional
-        Quality score (percentage) per ``study_id``, needed for ``"rqs"``; e.g.
-        :func:`synth.quality.consensus_percent`.
+        ``training`` as reference, or the least independent cohort present); a quality
+        percentage (:data:`QUALITY_MODERATORS`), the column of that name in ``quality``.
+    quality : pandas.DataFrame, optional
+        Per-study quality table indexed by ``study_id``, one percentage column per quality
+        moderator the review has (:func:`synth.appraisal.study_quality`). A quality moderator
+        without its column (the review has no such file) gives no fit and a ``reason`` naming
+        the file, as does ``quality=None``.
     method : str, default "REML"
         tau² estimator (:data:`synth.meta.METHODS`).
     min_k_per_moderator : int, default :data:`MIN_K_PER_MODERATOR` (10)
@@ -205,8 +225,9 @@ def fit_meta_regression(
     Returns
     -------
     RegressionFit
-        With ``result=None`` and a ``reason`` when there are too few studies, no quality data,
-        or the moderator does not vary; ``cov_intercept_slope`` from the fit's covariance.
+        With ``result=None`` and a ``reason`` when there are too few studies, no data for a
+        quality moderator, or the moderator does not vary; ``cov_intercept_slope`` from the
+        fit's covariance.
 
     Notes
     -----
@@ -218,16 +239,20 @@ def fit_meta_regression(
     min_k_per_moderator = _check_min_k("min_k_per_moderator", min_k_per_moderator)
     used = with_labels(table[(table["aim"] == aim) & table["poolable"]].copy())
     reason = ""
-    if moderator == "rqs":
-        if rqs is None or rqs.empty:
-            reason = "no quality data (quality.csv) for the RQS percentage"
+    if moderator in QUALITY_MODERATORS:
+        instrument, filename = QUALITY_MODERATORS[moderator]
+        scores = (quality[moderator].dropna() if quality is not None
+                  and moderator in quality.columns else None)
+        if scores is None or scores.empty:
+            reason = f"no quality data ({filename}) for the {instrument} percentage"
             used["x"] = np.nan
         else:
-            used["x"] = used["study_id"].map(rqs)
+            used["x"] = used["study_id"].map(scores.astype(float))
             missing = int(used["x"].isna().sum())
             used = used[used["x"].notna()]
             if missing:
-                reason = f"{missing} studies without RQS scores left out" if len(used) else ""
+                reason = (f"{missing} studies without {instrument} scores left out"
+                          if len(used) else "")
     elif moderator == "year":
         used["x"] = used["year"].astype(float)
     else:
@@ -271,9 +296,9 @@ def fit_meta_regression(
 def meta_regressions(
     table: pd.DataFrame,
     *,
-    aims: Sequence[str] = AIMS,
+    aims: Sequence[str] | None = None,
     moderators: Sequence[str] = MODERATORS,
-    rqs: pd.Series | None = None,
+    quality: pd.DataFrame | None = None,
     method: str = "REML",
     min_k_per_moderator: int = MIN_K_PER_MODERATOR,
 ) -> dict[str, list[RegressionFit]]:
@@ -283,14 +308,16 @@ def meta_regressions(
     ----------
     table : pandas.DataFrame
         Output of :func:`synth.auc.study_variances`.
-    aims : sequence of str, default all aims
-        Aims to fit, in the data dictionary's order; an aim without a study in ``table`` is
-        left out (it has nothing to show, not even a reason).
+    aims : sequence of str, optional
+        Aims to fit, in this order (:func:`synth.auc.aim_order`; None: the aims in ``table``,
+        sorted); an aim without a study in ``table`` is left out (it has nothing to show, not
+        even a reason).
     moderators : sequence of str, default :data:`MODERATORS`
         Moderators, one list of fits each.
-    rqs : pandas.Series, optional
-        RQS percentage per ``study_id`` (:func:`synth.quality.consensus_percent`); without it
-        the ``"rqs"`` fits say there are no quality data.
+    quality : pandas.DataFrame, optional
+        Per-study quality table (:func:`synth.appraisal.study_quality`); a quality moderator
+        without its column gives fits whose reason names the missing file (a note in
+        :func:`meta_regression_table`, no figure), not an error.
     method : str, default "REML"
         tau² estimator (:data:`synth.meta.METHODS`).
     min_k_per_moderator : int, default :data:`MIN_K_PER_MODERATOR` (10)
@@ -302,9 +329,8 @@ def meta_regressions(
         Per moderator (in the order given), one fit per aim with studies (a panel each).
     """
     moderators = check_choices("moderators", moderators, MODERATORS)
-    wanted = check_choices("aims", aims, AIMS)
-    shown = [a for a in AIMS if a in wanted and (table["aim"] == a).any()]
-    return {m: [fit_meta_regression(table, aim=a, moderator=m, rqs=rqs, method=method,
+    shown = [a for a in aim_order(aims, table["aim"]) if (table["aim"] == a).any()]
+    return {m: [fit_meta_regression(table, aim=a, moderator=m, quality=quality, method=method,
                                     min_k_per_moderator=min_k_per_moderator)
                 for a in shown] for m in moderators}
 
@@ -443,7 +469,7 @@ def small_study_test(table: pd.DataFrame, *, aim: str, method: str = "REML",
     return SmallStudyTest(aim, data, centre, egger, "")
 
 
-def small_study_tests(table: pd.DataFrame, *, aims: Sequence[str] = AIMS,
+def small_study_tests(table: pd.DataFrame, *, aims: Sequence[str] | None = None,
                       method: str = "REML", min_k: int = MIN_K_SMALL_STUDY
                       ) -> list[SmallStudyTest]:
     """:func:`small_study_test` for every aim that has studies.
@@ -452,9 +478,9 @@ def small_study_tests(table: pd.DataFrame, *, aims: Sequence[str] = AIMS,
     ----------
     table : pandas.DataFrame
         Output of :func:`synth.auc.study_variances`.
-    aims : sequence of str, default all aims
-        Aims to test, in the data dictionary's order; an aim without a study in ``table`` is
-        left out.
+    aims : sequence of str, optional
+        Aims to test, in this order (:func:`synth.auc.aim_order`; None: the aims in ``table``,
+        sorted); an aim without a study in ``table`` is left out.
     method : str, default "REML"
         tau² estimator.
     min_k : int, default :data:`MIN_K_SMALL_STUDY` (10)
@@ -465,9 +491,8 @@ def small_study_tests(table: pd.DataFrame, *, aims: Sequence[str] = AIMS,
     list of SmallStudyTest
         One per aim with studies (a funnel panel each).
     """
-    wanted = check_choices("aims", aims, AIMS)
-    return [small_study_test(table, aim=a, method=method, min_k=min_k) for a in AIMS
-            if a in wanted and (table["aim"] == a).any()]
+    return [small_study_test(table, aim=a, method=method, min_k=min_k)
+            for a in aim_order(aims, table["aim"]) if (table["aim"] == a).any()]
 
 
 def _check_min_k(name: str, value: int, least: int = 1) -> int:

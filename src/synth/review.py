@@ -5,13 +5,15 @@ raises one :class:`~synth.errors.ReviewDataError` listing every problem found, o
 ``file:row:column: value — what is allowed`` with rows numbered as a spreadsheet shows them.
 
 Files are read by :mod:`synth.io` (the same reader and messages for every table, the screening
-log included); here the cells are typed and checked against :mod:`synth.schema`, PRISMA counts
-against :mod:`synth.prisma_counts`, and keys across tables.
+log included); here review.yaml is read first (its vocabularies, :mod:`synth.vocabulary`), the
+cells are typed and checked against :mod:`synth.schema` bound to that vocabulary, PRISMA counts
+against :mod:`synth.prisma_counts`, keys across tables, and the files against each other
+(:mod:`synth.consistency`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from synth.consistency import check_consensus, check_folder, check_included
 from synth.errors import HEADER_ROW, Problem, ReviewDataError, did_you_mean, sheet_row
+from synth.instruments import APPRAISAL_FILES, check_appraisal
 from synth.io import (
     NumberStyle,
     Sheet,
@@ -38,7 +42,8 @@ from synth.prisma_counts import (
     parse_prisma,
     parse_screening_log,
 )
-from synth.schema import AIMS, TABLES, Field, Table, pandera_schema
+from synth.schema import TABLES, Field, Table, pandera_schema
+from synth.vocabulary import DEFAULT_VOCABULARY, VOCABULARY_KEYS, Vocabulary, parse_vocabulary
 
 __all__ = ["Review", "load_review", "study_labels"]
 
@@ -51,7 +56,9 @@ class Review:
     """A validated review: its tables, PRISMA counts and metadata.
 
     ``quality`` and ``prisma`` are ``None`` when the review has no such file; analyses that need
-    them say so rather than fail.
+    them say so rather than fail. ``vocabulary`` holds review.yaml's aims (display order and
+    labels), sites, modalities, models, raters and CI level; ``partial`` says that
+    ``studies`` holds only part of the included studies.
     """
 
     name: str
@@ -63,6 +70,11 @@ class Review:
     title: str = ""
     synthetic: bool = False
     description: str = ""
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY
+    partial: bool = False
+    appraisals: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Instrument name ("METRICS", "RQS 2.0", "QUADAS-2", "CLEAR") → its validated wide table
+    (:func:`synth.instruments.check_appraisal`), for the instrument files the review has."""
 
     @property
     def has_quality(self) -> bool:
@@ -84,19 +96,23 @@ class Review:
     def summary(self) -> str:
         """A few lines saying what the review holds (for ``synth check``)."""
         per_aim = self.performance.groupby("aim", observed=True)["study_id"]
-        aims = "; ".join(f"{aim}: {_count(per_aim.get_group(aim).nunique(), 'study')}, "
+        labels = self.vocabulary.aim_labels
+        aims = "; ".join(f"{labels[aim]}: {_count(per_aim.get_group(aim).nunique(), 'study')}, "
                          f"{_count(len(per_aim.get_group(aim)), 'AUC')}"
-                         for aim in AIMS if aim in per_aim.groups)
+                         for aim in self.vocabulary.aim_names if aim in per_aim.groups)
+        n_auc = int(self.performance["auc"].notna().sum())
         lines = [
             f"{self.name}{' (synthetic demonstration data)' if self.synthetic else ''}: "
-            f"{len(self.studies)} studies, {len(self.performance)} reported AUCs",
+            f"{_count(len(self.studies), 'study')}, {_count(n_auc, 'reported AUC')}",
             f"  by aim: {aims or 'none'}",
         ]
-        if self.has_quality:
-            raters = ", ".join(sorted(self.quality["rater"].unique()))
-            lines.append(f"  quality: {len(self.quality)} rows, raters {raters}")
-        else:
-            lines.append("  quality: none (no quality.csv)")
+        rated = ({"RQS": self.quality} if self.has_quality else {}) | self.appraisals
+        for name, table in rated.items():
+            raters = ", ".join(r for r in self.vocabulary.raters if r in set(table["rater"]))
+            lines.append(f"  {name}: {_count(len(table), 'row')}, raters {raters}")
+        if not rated:
+            lines.append("  quality: none (no quality.csv, metrics.csv, rqs2.csv, quadas2.csv "
+                         "or clear.csv)")
         none = "none (no prisma.yaml or screening_log.csv)"
         lines.append(f"  PRISMA: {'yes' if self.has_prisma else none}")
         return "\n".join(lines)
@@ -291,51 +307,62 @@ def _check_keys(studies: pd.DataFrame | None, others: dict[str, tuple[pd.DataFra
 
 # --- files other than tables ----------------------------------------------------------------
 
-_META_KEYS = ("title", "synthetic", "description")
+_META_KEYS = ("title", "synthetic", "description", *VOCABULARY_KEYS, "partial")
+"""review.yaml's keys (data dictionary, *review.yaml*); every one optional."""
 
 
-def _read_meta(folder: Path) -> tuple[dict[str, Any], list[Problem]]:
-    """``review.yaml``: title, synthetic flag and description, each optional (so is the file)."""
+def _read_meta(folder: Path) -> tuple[dict[str, Any], Vocabulary, list[Problem]]:
+    """``review.yaml``: title, flags and the review's vocabulary, each optional (so is the file)."""
     path = folder / "review.yaml"
     if not path.exists():
-        return {}, []
-    doc = read_yaml(path, content="title, synthetic, description", allow_empty=True)
+        return {}, DEFAULT_VOCABULARY, []
+    doc = read_yaml(path, content="title, synthetic, description, aims, sites, ...",
+                    allow_empty=True)
     if doc.problems:
-        return {}, list(doc.problems)
+        return {}, DEFAULT_VOCABULARY, list(doc.problems)
     data = {} if doc.data is None else doc.data
     if not isinstance(data, dict):
-        return {}, [Problem(doc.label, None, None, repr(data), "a mapping of keys: "
-                            + ", ".join(_META_KEYS))]
+        return {}, DEFAULT_VOCABULARY, [Problem(doc.label, None, None, repr(data),
+                                                "a mapping of keys: " + ", ".join(_META_KEYS))]
     problems = [Problem(doc.label, doc.lines.get((str(k),)), str(k), "unknown key",
                         "allowed: " + ", ".join(_META_KEYS) + did_you_mean(str(k), _META_KEYS))
                 for k in data if k not in _META_KEYS]
-    if not isinstance(data.get("synthetic", False), bool):
-        problems.append(Problem(doc.label, doc.lines.get(("synthetic",)), "synthetic",
-                                repr(data["synthetic"]), "true or false"))
-    return data, problems
+    for flag in ("synthetic", "partial"):
+        if not isinstance(data.get(flag, False), bool):
+            problems.append(Problem(doc.label, doc.lines.get((flag,)), flag,
+                                    repr(data[flag]), "true or false"))
+    vocabulary, p = parse_vocabulary(data, file=doc.label, lines=doc.lines)
+    return data, vocabulary, problems + p
 
 
-def _read_prisma(path: Path) -> tuple[PrismaCounts | None, list[Problem]]:
+_Where = tuple[str, int | None]
+"""The file and line (or row) of PRISMA's studies_included, for :func:`check_included`."""
+
+
+def _read_prisma(path: Path) -> tuple[PrismaCounts | None, list[Problem], _Where]:
     """``prisma.yaml``, read and validated (problems carry the line of each key)."""
     doc = read_yaml(path, content="PRISMA counts")
+    where = (doc.label, doc.lines.get(("studies_included",)))
     if doc.problems:
-        return None, list(doc.problems)
-    return parse_prisma(doc.data, file=doc.label, lines=doc.lines)
+        return None, list(doc.problems), where
+    return (*parse_prisma(doc.data, file=doc.label, lines=doc.lines), where)
 
 
-def _read_log(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem]]:
+def _read_log(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem], _Where]:
     """A screening log (CSV file or workbook sheet): the PRISMA counts derived from it."""
+    where = (sheet.label, None)
     if sheet.frame is None or sheet.problems:
-        return None, list(sheet.problems)
-    return parse_screening_log(sheet.frame, file=sheet.label)
+        return None, list(sheet.problems), where
+    return (*parse_screening_log(sheet.frame, file=sheet.label), where)
 
 
-def _read_prisma_sheet(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem]]:
+def _read_prisma_sheet(sheet: Sheet) -> tuple[PrismaCounts | None, list[Problem], _Where]:
     """A workbook's ``prisma`` sheet (columns key, value), validated like ``prisma.yaml``."""
     doc = key_value_sheet(sheet, names=NAMED_KEYS)
+    where = (doc.label, doc.lines.get(("studies_included",)))
     if doc.problems:
-        return None, list(doc.problems)
-    return parse_prisma(doc.data, file=doc.label, lines=doc.lines)
+        return None, list(doc.problems), where
+    return (*parse_prisma(doc.data, file=doc.label, lines=doc.lines), where)
 
 
 # --- entry point -----------------------------------------------------------------------------
@@ -348,20 +375,25 @@ def load_review(path: str | Path) -> Review:
     path
         A folder with ``studies.csv``, ``performance.csv``, optionally ``quality.csv``,
         ``prisma.yaml`` (or a ``screening_log.csv`` to derive the PRISMA counts from) and
-        ``review.yaml``; or a workbook with sheets of the same names
-        (a folder holding exactly one workbook and no ``studies.csv`` works too).
+        ``review.yaml``; or a workbook with sheets of the same names (a folder holding
+        exactly one workbook and no CSV tables works too; both, or two workbooks, is an error).
 
     Returns
     -------
     Review
         ``studies``, ``performance`` and ``quality`` as typed DataFrames with every column of
         the data dictionary (absent optional columns filled with missing values), rows in file
-        order; ``prisma`` as :class:`~synth.prisma_counts.PrismaCounts`.
+        order; ``prisma`` as :class:`~synth.prisma_counts.PrismaCounts`; ``vocabulary`` from
+        review.yaml; ``performance.ci_level`` filled with review.yaml's ``ci_level`` (default
+        0.95) where a row gives none.
 
     Raises
     ------
     ReviewDataError
-        Listing every problem found, ``file:row:column: value — what is allowed``.
+        Listing every problem found, ``file:row:column: value — what is allowed``. The
+        tables are checked against review.yaml, so problems in review.yaml (and a folder
+        holding two reviews) are reported before any table is read, with those of
+        prisma.yaml only.
     """
     path = Path(path)
     if not path.exists():
@@ -379,15 +411,24 @@ def load_review(path: str | Path) -> Review:
         if len(books) == 1:
             workbook = books[0]
 
-    meta, problems = _read_meta(folder)
+    meta, vocabulary, problems = _read_meta(folder)
+    if path.is_dir():
+        problems += check_folder(folder, tables=[*(t.filename for t in TABLES),
+                                                 *(f"{stem}.csv" for stem in APPRAISAL_FILES)])
+    if problems:  # the tables are checked against review.yaml: not before it is right
+        if (folder / "prisma.yaml").exists():  # which does not depend on review.yaml
+            problems += _read_prisma(folder / "prisma.yaml")[1]
+        raise ReviewDataError(problems, str(path))
+    tables = tuple(t.bind(vocabulary) for t in TABLES)
     frames: dict[str, pd.DataFrame | None] = {}
     labels: dict[str, str] = {}
     prisma: PrismaCounts | None = None
+    where: _Where = ("prisma.yaml", None)
 
     if workbook is not None:
         book = read_workbook(workbook)
         problems += book.problems
-        for table in TABLES:
+        for table in tables:
             labels[table.name] = f"{workbook.name}[{table.name}]"
             if table.name not in book.sheets:
                 if not table.optional and not book.problems:
@@ -402,13 +443,13 @@ def load_review(path: str | Path) -> Review:
             frames[table.name], p = _validate_table(book.sheets[table.name], table)
             problems += p
         if "prisma" in book.sheets:
-            prisma, p = _read_prisma_sheet(book.sheets["prisma"])
+            prisma, p, where = _read_prisma_sheet(book.sheets["prisma"])
             problems += p
         elif _LOG_SHEET in book.sheets:
-            prisma, p = _read_log(book.sheets[_LOG_SHEET])
+            prisma, p, where = _read_log(book.sheets[_LOG_SHEET])
             problems += p
     else:
-        for table in TABLES:
+        for table in tables:
             file = folder / table.filename
             labels[table.name] = table.filename
             frames[table.name] = None
@@ -424,25 +465,51 @@ def load_review(path: str | Path) -> Review:
                 frames[table.name], p = _validate_table(sheet, table)
                 problems += p
     if prisma is None and (folder / "prisma.yaml").exists():
-        prisma, p = _read_prisma(folder / "prisma.yaml")
+        prisma, p, where = _read_prisma(folder / "prisma.yaml")
         problems += p
     elif prisma is None and (folder / LOG_FILENAME).exists():
-        prisma, p = _read_log(read_csv(folder / LOG_FILENAME))
+        prisma, p, where = _read_log(read_csv(folder / LOG_FILENAME))
         problems += p
 
     others = {name: (frames[name], labels[name]) for name in ("performance", "quality")
               if frames.get(name) is not None}
     problems += _check_keys(frames.get("studies"), others, labels["studies"])
+    partial = bool(meta.get("partial", False))
+    problems += check_consensus(frames.get("quality"), vocabulary, label=labels["quality"])
+    problems += check_included(prisma, frames.get("studies"), where=where,
+                               studies_label=labels["studies"], partial=partial)
+    # instrument files (metrics, rqs2, quadas2, clear): CSV or a workbook sheet of that name
+    appraisals: dict[str, pd.DataFrame] = {}
+    study_ids = None if frames.get("studies") is None else tuple(frames["studies"]["study_id"])
+    for stem, instrument in APPRAISAL_FILES.items():
+        sheet = (book.sheets.get(stem) if workbook is not None
+                 else read_csv(folder / f"{stem}.csv") if (folder / f"{stem}.csv").is_file()
+                 else None)
+        if sheet is None:
+            continue
+        problems += sheet.problems
+        if sheet.frame is not None:
+            table, p = check_appraisal(stem, sheet.frame, label=sheet.label,
+                                       study_ids=study_ids, raters=vocabulary.raters)
+            problems += p
+            if table is not None:
+                appraisals[instrument] = table
+                problems += check_consensus(table, vocabulary, label=sheet.label)
     if problems:
         raise ReviewDataError(problems, str(path))
+    performance = frames["performance"]
+    performance["ci_level"] = performance["ci_level"].fillna(vocabulary.ci_level)
     return Review(
         name=folder.name if workbook is None or path.is_dir() else workbook.stem,
         path=path,
         studies=frames["studies"],
-        performance=frames["performance"],
+        performance=performance,
         quality=frames.get("quality"),
         prisma=prisma,
         title=str(meta.get("title", "")),
         synthetic=bool(meta.get("synthetic", False)),
         description=str(meta.get("description", "")).strip(),
+        vocabulary=vocabulary,
+        partial=partial,
+        appraisals=appraisals,
     )

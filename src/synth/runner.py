@@ -13,6 +13,12 @@ The runner is a list of named steps (as papermill's ``execute.py``):
    ``results/<review>/manifest.json``, with the hash of the lock file the environment was
    installed from (:data:`LOCK_NAME`).
 
+Before any notebook starts, each review with a notebook to run is checked
+(:func:`check_reviews`: ``python -m synth check`` in a process of its own, while the kernels
+warm up): the problems of an invalid review are reported one line each, and none of its
+notebooks runs (:attr:`JobResult.not_run`); the other reviews run. A review with nothing to
+run is not checked, so a re-run with nothing to do stays instant.
+
 A failing notebook does not stop the others. Its executed copy, with the full traceback, is kept
 in ``results/<review>/notebooks/`` like every other.
 
@@ -44,6 +50,7 @@ import json
 import logging
 import os
 import platform
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -57,11 +64,13 @@ from synth.errors import did_you_mean
 from synth.files import RUN_CONTEXT_ENV, atomic_write_text, remove_leftover_temporaries
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from synth.kernels import WarmKernel
 
 __all__ = ["Job", "JobResult", "find_reviews", "find_notebooks", "plan", "run_job", "run",
-           "repair", "stale_reason", "MANIFEST_NAME", "PAPERMILL_OPTIONS", "LOCK_NAME",
-           "lock_file"]
+           "repair", "stale_reason", "check_reviews", "MANIFEST_NAME", "PAPERMILL_OPTIONS",
+           "LOCK_NAME", "lock_file"]
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 """Notebooks the runner executes, in name order: ``NN_topic.ipynb``."""
@@ -121,9 +130,13 @@ class JobResult:
     skipped: bool = False
     outputs: tuple[str, ...] = ()
     """Absolute paths of the files the notebook wrote through synth.outputs."""
+    not_run: bool = False
+    """Not executed: its review failed the check before the run (``error`` says so)."""
 
     def describe(self) -> str:
         """One line for a success or a skip; for a failure, the cell, message and where."""
+        if self.not_run:
+            return f"NOT RUN {self.job.label}: {self.error}"
         if self.skipped:
             return f"skipped {self.job.label} (unchanged since its last successful run)"
         if self.ok:
@@ -515,6 +528,38 @@ def repair(config: RunConfig) -> list[str]:
     return lines
 
 
+def _check(review: Path) -> list[str]:
+    """``python -m synth check REVIEW`` in a process of its own: its problem lines, if any."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "synth", "check", str(review.absolute())],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         check=False)
+    if out.returncode == 0:
+        return []
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    if any(line.startswith("Traceback") for line in lines):
+        lines = lines[-1:]
+    return lines or [f"python -m synth check {review} ended with exit code {out.returncode}"]
+
+
+def check_reviews(reviews: Iterable[Path]) -> dict[Path, Future[list[str]]]:
+    """Start checking each review as ``python -m synth check`` does, one process per CPU.
+
+    The runner imports no pandas, so the review is loaded in another process. Returns each
+    review's future: the check's problem lines, one per problem (none: the review is valid).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    reviews = list(reviews)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(reviews), os.cpu_count() or 1)),
+                              thread_name_prefix="synth-check")
+    try:
+        return {review: pool.submit(_check, review) for review in reviews}
+    finally:
+        pool.shutdown(wait=False)
+
+
 def run_job(job: Job, kernel: WarmKernel | None = None, *,
             cancelled: Callable[[], bool] | None = None) -> JobResult:
     """Execute one notebook with papermill; never raises for a failure inside the notebook.
@@ -641,14 +686,17 @@ def _cancel_pending_tasks() -> None:
 
 
 def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
-             begin: Callable[[int], None], done: Callable[[int, JobResult], None]) -> None:
+             begin: Callable[[int], None], done: Callable[[int, JobResult], None],
+             gate: Callable[[], list[int]] | None = None) -> None:
     """Run the jobs ``todo`` (indexes into ``jobs``), ``config.jobs`` at a time, on a pool.
 
     Kernel k of the pool, started with job k's imports, goes to job k. With one slot the jobs
     run in this thread; with more, in as many threads (each notebook runs in its kernel, a
     process of its own; the threads only pass messages). ``begin(i)`` is called before job i
-    executes and ``done(i, result)`` after. Leaving, for any reason, kills every kernel of the
-    pool; on Ctrl-C the threads are waited for and report nothing more.
+    executes and ``done(i, result)`` after. ``gate()``, called once the pool warms up, returns
+    the jobs that may run (the others get the kernels' preloads meant for them: same modules
+    or fewer). Leaving, for any reason, kills every kernel of the pool; on Ctrl-C the threads
+    are waited for and report nothing more.
     """
     from synth.kernels import KernelPool, PoolClosed, notebook_imports
 
@@ -656,7 +704,6 @@ def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
     imports: dict[Path, tuple[str, ...]] = {}
     preloads = [imports.setdefault(jobs[i].notebook, notebook_imports(jobs[i].notebook))
                 for i in todo]
-    order = iter(todo)
     order_lock, done_lock = threading.Lock(), threading.Lock()
     stop = threading.Event()
 
@@ -664,6 +711,7 @@ def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
                     kernel_name=PAPERMILL_OPTIONS["kernel_name"],
                     extra_arguments=PAPERMILL_OPTIONS["extra_arguments"],
                     warm=config.warm_kernels) as pool:
+        order = iter(gate() if gate is not None else todo)
 
         def work() -> None:
             while not stop.is_set():
@@ -713,15 +761,20 @@ def _execute(config: RunConfig, jobs: list[Job], todo: list[int],
                 thread.join()
         except BaseException:
             stop.set()
-            papermill_log = logging.getLogger("papermill")  # nbclient's, via papermill
-            level = papermill_log.level
-            papermill_log.setLevel(logging.CRITICAL + 1)  # no "Kernel died" for each kernel
+            # Silenced while the kernels stop: papermill's "Kernel died" for each kernel, and
+            # asyncio's "Task was destroyed but it is pending!" for nbclient's kernel-alive poll
+            # of a notebook whose kernel is gone (the run reports the interrupt in one line).
+            logs = [logging.getLogger(name) for name in ("papermill", "asyncio")]
+            levels = [log.level for log in logs]
+            for log in logs:
+                log.setLevel(logging.CRITICAL + 1)
             try:
                 pool.close()  # the threads' notebooks end as their kernels die
                 for thread in threads:
                     thread.join(_STOP_TIMEOUT)
             finally:
-                papermill_log.setLevel(level)
+                for log, level in zip(logs, levels, strict=True):
+                    log.setLevel(level)
             raise
 
 
@@ -775,7 +828,7 @@ def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = No
 
     def done(i: int, result: JobResult) -> None:
         results[i] = result
-        if not result.skipped:
+        if not result.skipped and not result.not_run:
             _record(config, result, root)
             _marker(result.job).unlink(missing_ok=True)
         with started_lock:
@@ -801,8 +854,27 @@ def run(config: RunConfig, *, on_result: Callable[[JobResult], None] | None = No
     for review in {jobs[i].review.name for i in todo}:
         for base in (config.figures_dir, config.results_dir):
             remove_leftover_temporaries(base.resolve() / review)
+    checks = check_reviews(dict.fromkeys(jobs[i].review for i in todo))
+
+    def gate() -> list[int]:
+        """Wait for the checks; report each invalid review; the jobs that may run."""
+        problems = {review: future.result() for review, future in checks.items()}
+        for review, lines in problems.items():
+            if lines:
+                n = sum(jobs[i].review == review for i in todo)
+                head = lines[0].rstrip(":") if lines[0].endswith(":") else "problems"
+                notice(f"not running {review.name} ({n} notebook{'s' if n != 1 else ''}): "
+                       f"{head}:")
+                for line in lines[1:] if lines[0].endswith(":") else lines:
+                    notice(f"  {line}")
+        for i in todo:
+            if problems[jobs[i].review]:
+                done(i, JobResult(jobs[i], False, 0.0, error="its review has problems "
+                                  "(listed above); correct them and run again", not_run=True))
+        return [i for i in todo if not problems[jobs[i].review]]
+
     try:
-        _execute(config, jobs, todo, begin, done)
+        _execute(config, jobs, todo, begin, done, gate)
     except BaseException:
         with started_lock:
             unfinished = sorted(started)

@@ -8,22 +8,18 @@ drift apart.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandera.pandas as pa
 
-from synth.instruments import RQS
+from synth.instruments import APPRAISAL_FILES, RQS
+from synth.vocabulary import COHORTS, DEFAULT_VOCABULARY, LIST_KEYS, MAX_AIMS, Vocabulary
 
 __all__ = [
-    "AIMS",
     "COHORTS",
-    "MODALITIES",
-    "MODELS",
-    "SITES",
     "DESIGNS",
     "CENTRES",
     "VALIDATIONS",
-    "RATERS",
     "Field",
     "Table",
     "TABLES",
@@ -34,24 +30,9 @@ __all__ = [
     "data_dictionary",
 ]
 
-AIMS: tuple[str, ...] = ("grade", "differential diagnosis", "response", "outcome")
-COHORTS: tuple[str, ...] = ("training", "internal validation", "external validation")
-MODELS: tuple[str, ...] = ("radiomics", "deep learning", "combined", "clinical", "single feature")
-MODALITIES: tuple[str, ...] = ("CT", "MRI", "PET", "multiple")
-SITES: tuple[str, ...] = (
-    "pancreas",
-    "stomach",
-    "duodenum",
-    "small intestine",
-    "appendix",
-    "colorectum",
-    "liver",
-    "mixed",
-)
 DESIGNS: tuple[str, ...] = ("retrospective", "prospective")
 CENTRES: tuple[str, ...] = ("single", "multi")
 VALIDATIONS: tuple[str, ...] = ("none", "internal", "external")
-RATERS: tuple[str, ...] = ("A", "B", "C", "D", "consensus")
 
 FIRST_YEAR = 1990
 """Earliest plausible publication year of a radiomics or texture-analysis study."""
@@ -71,11 +52,19 @@ class Field:
     max: float | None = None
     pattern: str | None = None
     help: str | None = None
+    vocabulary: str | None = None
+    """The review.yaml list (:data:`synth.vocabulary.LIST_KEYS`) this column's values come
+    from; :meth:`Table.bind` fills ``allowed`` from a review's :class:`Vocabulary`."""
+    open_range: bool = False
+    """``min`` and ``max`` themselves are not allowed (a confidence level lies in (0, 1))."""
 
     def allowed_text(self) -> str:
         """What this column accepts, in words, for error messages and the data dictionary."""
         if self.help:
             return self.help
+        if self.vocabulary is not None and self.allowed is None:
+            return (f"one of the review's {self.vocabulary} (review.yaml `{self.vocabulary}`; "
+                    "defaults below)")
         if self.allowed is not None:
             return "one of: " + ", ".join(str(a) for a in self.allowed)
         kind = {"int": "a whole number", "float": "a number", "str": "text"}[self.dtype]
@@ -127,6 +116,21 @@ class Table:
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
+    def bind(self, vocabulary: Vocabulary) -> Table:
+        """This table with each vocabulary-bound column allowing the review's own list.
+
+        The message of a value outside the list names where the list comes from:
+        ``one of: CT, MRI (review.yaml: modalities)``, or the default list and how to declare
+        another.
+        """
+        fields = tuple(
+            replace(f, allowed=vocabulary.values(f.vocabulary),
+                    help="one of: " + ", ".join(vocabulary.values(f.vocabulary))
+                    + f" ({vocabulary.source(f.vocabulary)})")
+            if f.vocabulary is not None else f
+            for f in self.fields)
+        return replace(self, fields=fields)
+
 
 _MAX_YEAR = _dt.date.today().year + 1
 _SOURCE = "Where this row's facts were read: URL or citation, plus table/section."
@@ -174,14 +178,15 @@ STUDIES = Table(
         Field("country", "str", "Country of the (first) centre."),
         Field("design", "str", "Study design.", allowed=DESIGNS),
         Field("centres", "str", "Single- or multi-centre data.", allowed=CENTRES),
-        Field("site", "str", "Primary tumour site.", required=True, nullable=False, allowed=SITES),
+        Field("site", "str", "Primary tumour site.", required=True, nullable=False,
+              vocabulary="sites"),
         Field(
             "modality",
             "str",
             "Imaging modality of the radiomics analysis.",
             required=True,
             nullable=False,
-            allowed=MODALITIES,
+            vocabulary="modalities",
         ),
         Field("modality_detail", "str", "Tracer, sequence or contrast phase, free text."),
         Field("n_patients", "int", "Number of patients analysed.", min=1),
@@ -198,7 +203,8 @@ PERFORMANCE = Table(
     description="One row per reported model performance (AUC) of a study.",
     fields=(
         Field("study_id", "str", "Study (key in studies.csv).", required=True, nullable=False),
-        Field("aim", "str", "Clinical aim.", required=True, nullable=False, allowed=AIMS),
+        Field("aim", "str", "Clinical aim (its name; review.yaml gives its label).",
+              required=True, nullable=False, vocabulary="aims"),
         Field(
             "target",
             "str",
@@ -206,7 +212,8 @@ PERFORMANCE = Table(
             required=True,
             nullable=False,
         ),
-        Field("model", "str", "Kind of model.", required=True, nullable=False, allowed=MODELS),
+        Field("model", "str", "Kind of model.", required=True, nullable=False,
+              vocabulary="models"),
         Field("model_name", "str", "The model's label in the paper."),
         Field(
             "primary",
@@ -225,8 +232,13 @@ PERFORMANCE = Table(
         ),
         Field("auc", "float", "Area under the ROC curve (empty on a row that reports only a "
               "2×2 table or sensitivity and specificity).", required=True, min=0, max=1),
-        Field("ci_low", "float", "Lower bound of the reported 95 % CI of the AUC.", min=0, max=1),
-        Field("ci_high", "float", "Upper bound of the reported 95 % CI of the AUC.", min=0, max=1),
+        Field("ci_low", "float", "Lower bound of the reported CI of the AUC (at `ci_level`).",
+              min=0, max=1),
+        Field("ci_high", "float", "Upper bound of the reported CI of the AUC.", min=0, max=1),
+        Field("ci_level", "float", "Confidence level of this row's CI when it is not the "
+              "review's (review.yaml `ci_level`, default 0.95); empty cells get the review's.",
+              min=0, max=1, open_range=True,
+              help="a number between 0 and 1, e.g. 0.90 (not 90)"),
         Field("auc_se", "float", "Reported standard error of the AUC.", min=0, max=1),
         Field("n", "int", "Patients (or lesions) in this cohort.", min=1),
         Field("positives", "int", "Cases of the positive class in this cohort.", min=0),
@@ -259,6 +271,10 @@ PERFORMANCE = Table(
             ("n", "positives", "negatives"),
             "positives + negatives = n",
         ),
+        RowCheck("positives_le_n", "positives", ("n", "positives"),
+                 "positives ≤ n"),
+        RowCheck("negatives_le_n", "negatives", ("n", "negatives"),
+                 "negatives ≤ n"),
         RowCheck(
             "auc_or_2x2", "auc", ("auc",),
             "an AUC or a 2×2 table (tp, fp, fn, tn), or sensitivity and specificity with "
@@ -281,7 +297,7 @@ QUALITY = Table(
     fields=(
         Field("study_id", "str", "Study (key in studies.csv).", required=True, nullable=False),
         Field("rater", "str", "Who scored: a reviewer or the consensus.", required=True,
-              nullable=False, allowed=RATERS),
+              nullable=False, vocabulary="raters"),
         *(
             Field(
                 item.column,
@@ -324,6 +340,11 @@ def _row_check(rule: RowCheck) -> pa.Check:
             pos = (df["tp"] + df["fn"] != df["positives"]).fillna(False)
             neg = (df["fp"] + df["tn"] != df["negatives"]).fillna(False)
             return ~(pos | neg)
+        if rule.name in ("positives_le_n", "negatives_le_n"):
+            n, k = col("n"), col(rule.column)
+            other = col("negatives" if rule.column == "positives" else "positives")
+            covered = other.notna() if other is not None else False  # classes_sum_to_n
+            return ~(k > n).fillna(False) | covered
         if rule.name == "classes_sum_to_n":
             n, p, q = col("n"), col("positives"), col("negatives")
             if n is None or p is None or q is None:
@@ -345,13 +366,20 @@ def _has_accuracy(df):
     return col("auc") | cells | (col("sensitivity") & col("specificity") & classes)
 
 
-def pandera_schema(table: Table, present: tuple[str, ...] | None = None) -> pa.DataFrameSchema:
+def pandera_schema(table: Table, present: tuple[str, ...] | None = None, *,
+                   vocabulary: Vocabulary | None = None) -> pa.DataFrameSchema:
     """Build the pandera schema of ``table``, restricted to the ``present`` columns.
 
     Types are coerced before validation (see :mod:`synth.review`), so the schema checks values:
     nullability, vocabularies, ranges, patterns and the cross-column row rules. Each check's
-    ``error`` is the text shown to the user as "what is allowed".
+    ``error`` is the text shown to the user as "what is allowed". Vocabulary-bound columns
+    check against ``vocabulary`` (:meth:`Table.bind`); without it, against the lists ``table``
+    was bound to, or :data:`~synth.vocabulary.DEFAULT_VOCABULARY` if it was not.
     """
+    if vocabulary is not None:
+        table = table.bind(vocabulary)
+    elif any(f.vocabulary is not None and f.allowed is None for f in table.fields):
+        table = table.bind(DEFAULT_VOCABULARY)
     cols = present if present is not None else table.columns
     dtypes = {"int": "Int64", "float": "Float64", "str": object}
     columns = {}
@@ -364,7 +392,9 @@ def pandera_schema(table: Table, present: tuple[str, ...] | None = None) -> pa.D
         elif f.min is not None or f.max is not None:
             lo = f.min if f.min is not None else float("-inf")
             hi = f.max if f.max is not None else float("inf")
-            checks.append(pa.Check.in_range(lo, hi, error=f.allowed_text()))
+            checks.append(pa.Check.in_range(lo, hi, include_min=not f.open_range,
+                                            include_max=not f.open_range,
+                                            error=f.allowed_text()))
         if f.pattern is not None:
             checks.append(pa.Check.str_matches(f.pattern, error=f.allowed_text()))
         columns[f.name] = pa.Column(dtypes[f.dtype], checks=checks, nullable=f.nullable)
@@ -379,10 +409,10 @@ def data_dictionary() -> str:
         "# Data dictionary",
         "",
         "A review folder holds `studies.csv`, `performance.csv`, optionally `quality.csv` and",
-        "`prisma.yaml` (and `review.yaml` with a title and a `synthetic` flag), or one `.xlsx`",
-        "workbook whose sheets carry the same names (`studies`, `performance`, `quality`,",
-        "`prisma`, or `screening_log` instead of `prisma`). Empty cells are missing values.",
-        "Columns may come in any order; unknown columns are rejected.",
+        "`prisma.yaml`, and `review.yaml` with the review's title and its own vocabularies",
+        "(aims, sites, modalities, models, raters); or, instead of the CSV files, one `.xlsx`",
+        "workbook whose sheets carry the same names (see *The workbook* below). Empty cells are",
+        "missing values. Columns may come in any order; unknown columns are rejected.",
         "",
         "## How synth reads your files",
         "",
@@ -434,6 +464,9 @@ def data_dictionary() -> str:
         "Keys: `study_id` is unique in `studies.csv`; every `study_id` in `performance.csv` and",
         "`quality.csv` appears in `studies.csv`; (`study_id`, `rater`) is unique in `quality.csv`.",
         "",
+        *_review_yaml_section(),
+        *_workbook_section(),
+        *_cross_file_section(),
         "## `prisma.yaml` (optional file)",
         "",
         "PRISMA 2020 flow counts. Every count is a whole number ≥ 0 or `not reported`; a",
@@ -486,6 +519,131 @@ def data_dictionary() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _review_yaml_section() -> list[str]:
+    """The data dictionary's review.yaml section: its keys and every default list."""
+    lines = [
+        "## `review.yaml` (optional file)",
+        "",
+        "The review's title and its own words. Every key is optional; a list the file does not",
+        "declare is the default list below, and a declared list replaces the default (it does",
+        "not extend it). Columns bound to a list accept exactly its names, and a value outside",
+        "it is refused with the list it was checked against, e.g. `studies.csv:7:site: 'lung'",
+        "— one of: pancreas, stomach (review.yaml: sites)`. review.yaml is checked before the",
+        "tables (which are checked against it): its problems are reported with those of",
+        "`prisma.yaml` only, and the tables are checked once review.yaml is right.",
+        "",
+        "| key | allowed | meaning |",
+        "|---|---|---|",
+        "| `title` | text | The review's title. |",
+        "| `synthetic` | true, false | Made-up data: every figure says so. |",
+        "| `description` | text | What the folder holds, where it comes from. |",
+        f"| `aims` | a list of 1 to {MAX_AIMS} names, each a name or `{{name: ..., label: ...}}` "
+        "| The clinical aims (`performance.aim`), in display order: every table and figure "
+        "shows them in this order, with their labels, each in a colour of its own. |",
+        "| `sites` | a list of names | Tumour sites (`studies.site`). |",
+        "| `modalities` | a list of names | Imaging modalities (`studies.modality`). |",
+        "| `models` | a list of names | Kinds of model (`performance.model`). |",
+        "| `raters` | a list of names | Who scores quality (`quality.rater`). |",
+        "| `consensus` | one of `raters` | The rater whose scores the summaries use "
+        f"(default `{DEFAULT_VOCABULARY.consensus}`; must be named when `raters` does not "
+        "hold it). |",
+        "| `ci_level` | a number between 0 and 1, e.g. 0.90 (not 90) | Confidence level of the "
+        f"intervals the studies report (default {DEFAULT_VOCABULARY.ci_level}); a "
+        "performance row's own `ci_level` overrides it. |",
+        "| `partial` | true, false | `studies.csv` holds only part of the included studies, so "
+        "PRISMA's `studies_included` is not compared with it (default false). |",
+        "",
+        "Names are text (a whole number is read as its digits), each listed once. Default",
+        "lists, used for a key review.yaml does not declare:",
+        "",
+    ]
+    for key in LIST_KEYS:
+        values = DEFAULT_VOCABULARY.values(key)
+        lines.append(f"- `{key}`: " + ", ".join(values))
+    lines += ["", "```yaml", *_REVIEW_EXAMPLE.strip("\n").splitlines(), "```", ""]
+    return lines
+
+
+_REVIEW_EXAMPLE = """
+title: Radiomics for EGFR status in lung adenocarcinoma
+synthetic: false
+aims:                       # display order
+  - name: malignancy
+    label: Malignancy
+  - name: egfr              # the name performance.csv uses
+    label: EGFR mutation    # the label figures show
+sites: [lung]
+modalities: [CT, ultrasound]
+raters: [JS, MK, agreed]
+consensus: agreed
+ci_level: 0.95
+partial: false
+"""
+
+
+def _workbook_section() -> list[str]:
+    """The data dictionary's section on the one-workbook form of a review."""
+    return [
+        "## The workbook (instead of the CSV files)",
+        "",
+        "One `.xlsx` file, one sheet per file, named as the file without its extension:",
+        "",
+        "| sheet | holds | required |",
+        "|---|---|---|",
+        "| `studies` | the columns of `studies.csv`, header in row 1 | yes |",
+        "| `performance` | the columns of `performance.csv` | yes |",
+        "| `quality` | the columns of `quality.csv` | no |",
+        "| `prisma` | the PRISMA counts: two columns `key` and `value`, one row per count | no |",
+        "| `screening_log` | a screening log, columns as `screening_log.csv` (read when there "
+        "is no `prisma` sheet) | no |",
+        *(f"| `{stem}` | the {name} appraisals, columns as `{stem}.csv` | no |"
+          for stem, name in APPRAISAL_FILES.items()),
+        "",
+        "The `prisma` sheet's rows hold the keys of `prisma.yaml`, nested keys joined by dots:",
+        "",
+        "| key | value |",
+        "|---|---|",
+        "| `databases.PubMed` | 812 |",
+        "| `databases.Embase` | not reported |",
+        "| `removed_before_screening.duplicates` | 469 |",
+        "| `screened` | 1364 |",
+        "| `excluded_reasons.Not GEP-NET, e.g. lung.` | 41 |",
+        "| `other_methods.sources.Citation searching` | 9 |",
+        "| `studies_included` | 45 |",
+        "",
+        "`review.yaml` stays a file beside the workbook; a `prisma.yaml` or `screening_log.csv`",
+        "beside it is read when the workbook has neither a `prisma` nor a `screening_log` sheet.",
+        "A folder holds one review: one workbook or the CSV files, not both (see below).",
+        "",
+    ]
+
+
+def _cross_file_section() -> list[str]:
+    """The data dictionary's section on the checks that compare files with each other."""
+    return [
+        "## Checks across files",
+        "",
+        "Run by `synth check` and before any notebook, so a review `check` calls valid runs:",
+        "",
+        "- **One review per folder**: a folder holding a workbook and CSV tables, or two",
+        "  workbooks, is an error naming the files (Excel's `~$…` lock files are ignored). Name",
+        "  the workbook (`synth check folder/review.xlsx`) or move the other files out.",
+        "- **Consensus scores**: every study with rows in `quality.csv` (or in an instrument",
+        "  file such as `metrics.csv`) has a row there by the consensus rater (review.yaml",
+        "  `consensus`); the summaries, figures and sensitivity analyses use those rows, so a",
+        "  study without one is an error naming the file, the study, its raters and the",
+        "  consensus rater (nothing falls back to another rater's scores).",
+        "- **Studies included**: PRISMA's `studies_included`, when reported, equals the number",
+        "  of studies in `studies.csv` — unless review.yaml says `partial: true` (the table",
+        "  holds only part of the included studies). The error is on the line of",
+        "  `studies_included` in `prisma.yaml` (or its row in the `prisma` sheet).",
+        "- **Class sizes**: positives + negatives = n; positives ≤ n and negatives ≤ n when",
+        "  only one of them is given (rules of `performance.csv` above).",
+        "- **Intervals**: a reported CI contains its AUC (ci_low ≤ auc ≤ ci_high).",
+        "",
+    ]
 
 
 _PRISMA_EXAMPLE = """

@@ -27,12 +27,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from synth.auc import AimPooling, pool_by_aim, with_labels
+from synth.auc import AimPooling, aim_order, pool_by_aim, with_labels
 from synth.effects import expit
-from synth.errors import check_choices
 from synth.meta import PI_MIN_K, TooFewStudiesError, egger_test, pool
 from synth.regression import MIN_K_SMALL_STUDY
-from synth.schema import AIMS
 
 __all__ = [
     "EVIDENCE_CLASSES",
@@ -462,7 +460,7 @@ def validation_subgroups(
     *,
     method: str = "REML",
     knapp_hartung: bool = False,
-    aims: Sequence[str] = AIMS,
+    aims: Sequence[str] | None = None,
     alpha: float = 0.05,
     pi_distribution: str = "ci",
     pi_min_k: int = PI_MIN_K,
@@ -492,7 +490,7 @@ def validation_subgroups(
         is no test (fewer than 2 subgroups with an estimate).
     """
     frames = []
-    for aim in [a for a in AIMS if a in check_choices("aims", aims, AIMS)]:
+    for aim in aim_order(aims, table["aim"]):
         estimates = []
         for cohort in SUBGROUP_COHORTS:
             sub = table[table["cohort"] == cohort]

@@ -1,7 +1,7 @@
 """Figures: every plot function of synth and the one manuscript style they share.
 
-One module per analysis (``auc``, ``dta``, ``quality``, ``prisma``, ``overview``,
-``sensitivity``) plus ``style``. A plot
+One module per analysis (``auc``, ``regression``, ``dta``, ``quality``, ``appraisal``,
+``prisma``, ``overview``, ``sensitivity``) plus ``style``. A plot
 function takes an analysis result (a frozen dataclass or a tidy DataFrame) and ``ax=None``, and
 returns the Figure; it computes nothing that a table of the analysis does not also hold. Only
 this package (and :mod:`synth.outputs`) imports matplotlib.
@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["auc", "dta", "overview", "prisma", "quality", "sensitivity", "style"]
+__all__ = ["appraisal", "auc", "dta", "overview", "prisma", "quality", "regression",
+           "sensitivity", "style"]
 
 
 def __getattr__(name: str) -> ModuleType:

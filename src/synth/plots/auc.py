@@ -1,10 +1,9 @@
-"""AUC figures: AUC by aim, forest plots, evidence map, meta-regression and funnel plots.
+"""AUC figures: AUC by aim, evidence map and forest plots.
 
-Each function takes a result of :mod:`synth.auc` or :mod:`synth.regression` (and ``ax=None``)
-and returns the Figure; it draws only what the result holds. The forest plot is drawn from
-:meth:`synth.auc.AimPooling.summary_frame` (written as ``auc_studies`` and ``auc_pooled``), the
-meta-regression band from :meth:`synth.regression.RegressionFit.fitted`, the funnel from
-:meth:`synth.regression.SmallStudyTest.funnel_limits`.
+Each function takes a result of :mod:`synth.auc` (and ``ax=None``) and returns the Figure; it
+draws only what the result holds. The forest plot is drawn from
+:meth:`synth.auc.AimPooling.summary_frame` (written as ``auc_studies`` and ``auc_pooled``).
+Meta-regression and funnel plots are :mod:`synth.plots.regression`.
 
 Colours follow :mod:`synth.plots.style`: cohorts in their cohort colours, pooled estimates in
 their aim's colour, studies not pooled in ``NOT_POOLED``, everything else ``NEUTRAL``; every AUC
@@ -15,6 +14,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,11 +25,9 @@ from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerLine2D
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
-from matplotlib.ticker import MaxNLocator
 
 from synth.auc import AimPooling, auc_ranges
 from synth.plots.style import (
-    AIM_COLOURS,
     BACKGROUND,
     COHORT_COLOURS,
     COHORT_MARKERS,
@@ -41,41 +39,40 @@ from synth.plots.style import (
     NOT_POOLED,
     POOLED_MARKER,
     REFERENCE,
+    RISK_COLOURS,
+    RISK_SYMBOLS,
     WARNING,
+    aim_style,
     auc_axis,
     figure_for,
     is_one_column,
     mark_synthetic,
-    new_figure,
 )
-from synth.regression import RegressionFit, SmallStudyTest
-from synth.schema import AIMS, COHORTS, MODALITIES
+from synth.vocabulary import COHORTS, DEFAULT_VOCABULARY, Aim, Vocabulary
 
 __all__ = [
     "FOREST_MAX_STUDIES",
+    "FOREST_QUALITY_MM",
     "forest_skip_reason",
     "plot_auc_by_aim",
+    "auc_figures",
     "plot_forest",
     "plot_forests",
     "plot_evidence_map",
-    "plot_meta_regression",
-    "plot_meta_regression_panels",
-    "plot_meta_regressions",
-    "plot_funnel",
-    "plot_funnel_panels",
 ]
 
 FOREST_MAX_STUDIES = 55
 """Most study rows one forest plot draws: at 3.6 mm a row, 55 rows fill a 240 mm journal page."""
 
-_COHORT_SHORT = {"training": "train", "internal validation": "int", "external validation": "ext"}
+FOREST_QUALITY_MM = 120.0
+"""Width of a one-column forest plot with a quality column (85 mm cannot hold it): 1.5 columns."""
+
 _DERIVED_LS = (0, (2.0, 1.2))
 """Line style of an interval derived from an SE or counts (reported intervals are solid)."""
-_MODERATOR_LABELS = {"year": "Publication year", "cohort": "Cohort", "rqs": "RQS (%)"}
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared pieces
+# Shared pieces (also of synth.plots.regression)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -103,13 +100,14 @@ def _relabel(handle: Any, label: str) -> Any:
 
 
 def _legend(fig: Figure, handles: Sequence[Any]) -> None:
-    """One legend below the figure, two columns on a one-column figure with many entries.
+    """One legend below the figure, two columns on a figure narrower than 150 mm (one
+    column, or a 1.5-column forest plot), four on a two-column one.
 
     A tuple of artists is one entry drawn on top of each other, labelled by its last artist.
     """
     if not handles:
         return
-    narrow = fig.get_figwidth() * MM_PER_INCH < 120
+    narrow = fig.get_figwidth() * MM_PER_INCH < 150
     n = len(handles)
     ncols = min(n, 2 if narrow else 4)
     labels = [(h[-1] if isinstance(h, tuple) else h).get_label() for h in handles]
@@ -119,43 +117,29 @@ def _legend(fig: Figure, handles: Sequence[Any]) -> None:
                handlelength=1.6, columnspacing=1.0, handletextpad=0.4, handler_map=capped)
 
 
-def _wrap_aim(aim: str) -> str:
-    return aim.replace("differential diagnosis", "differential\ndiagnosis")
+def _aim_label(aim: str, vocabulary: Vocabulary | None) -> str:
+    """The aim's label (``vocabulary``'s, else its name), first letter capitalised."""
+    label = (vocabulary.aim_labels if vocabulary is not None else {}).get(aim, aim)
+    return label[:1].upper() + label[1:]
+
+
+def _wrap_aim(aim: str, vocabulary: Vocabulary | None) -> str:
+    """An aim's label as declared, on lines of at most 14 characters (a y tick label)."""
+    label = (vocabulary.aim_labels if vocabulary is not None else {}).get(aim, aim)
+    return "\n".join(textwrap.wrap(label, 14)) or aim
 
 
 def _wrap_text(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def _no_result_panel(ax: Axes, aim: str, text: str) -> None:
-    """A panel that only says why there is nothing to show."""
-    ax.set_axis_off()
-    ax.set_title(aim.capitalize(), loc="left", fontsize=MANUSCRIPT.font_size - 0.5)
-    text = text.replace("k = ", "k\u00a0=\u00a0").replace(" < ", "\u00a0<\u00a0")  # "k = 4 < 10"
-    ax.text(0.5, 0.5, _wrap_text(text, 30), transform=ax.transAxes, ha="center",
-            va="center", fontsize=MANUSCRIPT.font_size - 1, color=WARNING)
-
-
-def _logit_auc_axis(ax: Axes, axis: str) -> None:
-    """:func:`auc_axis` on the logit scale, with room below the AUC 0.5 line so it clears the
-    spine, and only the tick labels that do not collide (every tick keeps its mark)."""
-    lim = ax.get_xlim() if axis == "x" else ax.get_ylim()
-    low = min(lim) if axis == "x" else lim[0]
-    high = max(lim) if axis == "x" else lim[1]
-    auc_axis(ax, axis=axis, scale="logit", low=min(low, -0.04 * (high - min(low, 0.0))),
-             label="AUC (logit scale)")
-    lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
-    span = abs(hi - lo) / (6.0 if axis == "x" else 8.0)
-    ticks = ax.get_xticks() if axis == "x" else ax.get_yticks()
-    labels = [t.get_text() for t in (ax.get_xticklabels() if axis == "x"
-                                     else ax.get_yticklabels())]
-    kept: list[float] = []
-    shown = []
-    for at, label in zip(ticks, labels, strict=True):
-        keep = not kept or at - kept[-1] >= span
-        kept += [at] if keep else []
-        shown.append(label if keep else "")
-    (ax.set_xticks if axis == "x" else ax.set_yticks)(ticks, shown)
+def _reported_ci_name(representative: pd.DataFrame) -> str:
+    """``95% CI``, the one level of every reported CI (its ``ci_level``), or ``CI`` when the
+    studies report them at several levels."""
+    with_ci = representative[["ci_low", "ci_high"]].notna().all(axis=1)
+    levels = {0.95} if "ci_level" not in representative else set(
+        representative.loc[with_ci, "ci_level"].astype(float).fillna(0.95).round(4))
+    return f"{100 * levels.pop():g}% CI" if len(levels) == 1 else "CI"
 
 
 def _text_colour(background: str) -> str:
@@ -174,7 +158,8 @@ def _text_colour(background: str) -> str:
 def plot_auc_by_aim(
     representative: pd.DataFrame,
     *,
-    aims: Sequence[str] = AIMS,
+    vocabulary: Vocabulary | None = None,
+    aims: Sequence[str] | None = None,
     ax: Axes | None = None,
     synthetic: bool = False,
     width: str | float = "one",
@@ -190,8 +175,11 @@ def plot_auc_by_aim(
     ----------
     representative : pandas.DataFrame
         Output of :func:`synth.auc.representative_auc`.
-    aims : sequence of str, default all aims
-        Rows, top to bottom in the data dictionary's order.
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary``: rows in its declared aim order, labelled by its aim labels;
+        None: the aims of ``representative``, sorted, labelled by name.
+    aims : sequence of str, optional
+        Rows, top to bottom (default: every aim of ``vocabulary``, or of ``representative``).
     ax : matplotlib Axes, optional
         Draw into this axes; a new figure otherwise.
     synthetic : bool, default False
@@ -203,6 +191,8 @@ def plot_auc_by_aim(
     -------
     matplotlib.figure.Figure
     """
+    if aims is None:
+        aims = aim_style(vocabulary, representative["aim"]).names
     ranges = auc_ranges(representative, aims=aims)
     aims = list(ranges["aim"])
     with MANUSCRIPT:
@@ -237,17 +227,18 @@ def plot_auc_by_aim(
                         fontsize=MANUSCRIPT.font_size - 1, linespacing=1.1, color=NEUTRAL)
             if i:
                 ax.axhline(y0 + 0.5, color=LIGHT, lw=0.5, zorder=0)
-        ax.set_yticks(range(len(aims)), [_wrap_aim(a) for a in reversed(aims)])
+        ax.set_yticks(range(len(aims)), [_wrap_aim(a, vocabulary) for a in reversed(aims)])
         ax.set_ylim(-0.5, len(aims) - 0.5)
         ax.set_xlim(max(0.0, np.floor(lowest * 10) / 10 - 0.02), 1.0)
-        auc_axis(ax, axis="x", label="AUC (representative per study; bars: reported 95% CI)")
+        ci_name = _reported_ci_name(representative)
+        auc_axis(ax, axis="x", label=f"AUC (representative per study; bars: reported {ci_name})")
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="x", color=GRID, lw=0.5)
         ax.set_axisbelow(True)
         handles = _cohort_handles(list(representative["cohort"].unique()))
         if representative[["ci_low", "ci_high"]].notna().all(axis=1).any():
             handles.append(Line2D([], [], color=NEUTRAL, lw=0.7,
-                                  label="reported 95% CI (cohort colour)"))
+                                  label=f"reported {ci_name} (cohort colour)"))
         _legend(fig, handles + _axes_handles([ax]))
         mark_synthetic(fig, synthetic)
     return fig
@@ -256,30 +247,42 @@ def plot_auc_by_aim(
 def plot_evidence_map(
     by_modality: pd.DataFrame,
     *,
+    vocabulary: Vocabulary | None = None,
     ax: Axes | None = None,
     synthetic: bool = False,
-    width: str | float = "one",
+    width: str | float | None = None,
 ) -> Figure:
     """Evidence map: aims x modalities, bubble area by number of studies, empty cells marked.
+
+    Rows are the aims and columns the modalities of ``by_modality``, in its order (so pass
+    ``aims=review.vocabulary.aim_names, modalities=review.vocabulary.modalities`` to
+    :func:`synth.auc.auc_ranges` for the declared ones, gaps included); bubbles take each aim's
+    colour and rows its label from ``vocabulary``.
 
     Parameters
     ----------
     by_modality : pandas.DataFrame
         Output of ``synth.auc.auc_ranges(..., by="modality")`` (every aim x modality, zeros
         included).
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary`` (aim colours and labels); None: the aims of ``by_modality``,
+        sorted, coloured in that order and labelled by name.
     ax : matplotlib Axes, optional
         Draw into this axes; a new figure otherwise.
     synthetic : bool, default False
         Mark the figure as synthetic demonstration data.
-    width : "one", "two" or float
-        Journal width of a new figure.
+    width : "one", "two", float or None
+        Journal width of a new figure; None: one column for up to five modalities, else two.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    aims = [a for a in AIMS if a in set(by_modality["aim"])]
-    modalities = [m for m in MODALITIES if m in set(by_modality["modality"])]
+    aims = list(dict.fromkeys(by_modality["aim"]))
+    modalities = list(dict.fromkeys(by_modality["modality"]))
+    colours = aim_style(vocabulary, aims).colours
+    if width is None:
+        width = "one" if len(modalities) <= 5 else "two"
     with MANUSCRIPT:
         fig, ax = figure_for(ax, width, 22 + 16 * len(aims))
         biggest = max(1, int(by_modality["n_studies"].max()))
@@ -294,7 +297,7 @@ def plot_evidence_map(
                         fontsize=MANUSCRIPT.font_size - 1)
                 continue
             size = 9 + 15 * np.sqrt(n / biggest)
-            colour = AIM_COLOURS[row["aim"]]
+            colour = colours[row["aim"]]
             ax.plot(x, y, ls="", marker="o", markersize=size, color=colour,
                     markeredgecolor=BACKGROUND)
             ax.text(x, y, str(n), ha="center", va="center", color=_text_colour(colour),
@@ -302,8 +305,9 @@ def plot_evidence_map(
             ax.annotate(f"{row['auc_range']}", xy=(x, y), xytext=(0, -(size / 2 + 1)),
                         textcoords="offset points", ha="center", va="top",
                         fontsize=MANUSCRIPT.font_size - 1.5, color=NEUTRAL)
-        ax.set_xticks(range(len(modalities)), modalities)
-        ax.set_yticks(range(len(aims)), [_wrap_aim(a) for a in reversed(aims)])
+        ax.set_xticks(range(len(modalities)), ["\n".join(textwrap.wrap(m, 11))
+                                               for m in modalities])
+        ax.set_yticks(range(len(aims)), [_wrap_aim(a, vocabulary) for a in reversed(aims)])
         ax.set_xlim(-0.5, len(modalities) - 0.5)
         ax.set_ylim(-0.5, len(aims) - 0.5)
         ax.tick_params(length=0)
@@ -317,6 +321,17 @@ def plot_evidence_map(
         ax.set_xlabel("Number of studies (AUC range below)")
         mark_synthetic(fig, synthetic)
     return fig
+
+
+def auc_figures(representative: pd.DataFrame, by_modality: pd.DataFrame, *,
+                aims: Sequence[str] | None = None, **kw: Any) -> dict[str, Figure]:
+    """``auc_by_aim`` (:func:`plot_auc_by_aim`) and ``auc_evidence_map``
+    (:func:`plot_evidence_map` of ``by_modality``) by file stem, as notebook 03 saves them;
+    none when ``representative`` holds no AUC. ``kw``: ``vocabulary``, ``synthetic``, ``width``.
+    """
+    return {} if representative.empty else {
+        "auc_by_aim": plot_auc_by_aim(representative, aims=aims, **kw),
+        "auc_evidence_map": plot_evidence_map(by_modality, **kw)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,29 +381,44 @@ def _width_pt(fig: Figure, artists: Sequence[Any]) -> float:
 def plot_forest(
     pooling: AimPooling,
     *,
+    vocabulary: Vocabulary | None = None,
     ax: Axes | None = None,
     synthetic: bool = False,
     width: str | float = "one",
+    quality: pd.Series | None = None,
+    quality_label: str | None = None,
 ) -> Figure:
     """Forest plot of one aim, drawn from :meth:`synth.auc.AimPooling.summary_frame`.
 
     Studies (square area by weight, colour and shape by cohort; open mark and † when not
-    pooled) with the interval the table holds: the reported 95 % CI as a solid line, an
-    interval derived from an SE, a CI or counts dashed. The pooled estimate is a diamond in the
-    aim's colour (its confidence interval) with the prediction interval as a line. Columns
-    "Study", "AUC [95% CI]" and "Weight" frame the plot. Without a pooled estimate the reason
-    is written under the studies.
+    pooled) with the interval the table holds: the reported CI as a solid line, an interval
+    derived from an SE, a CI at another level or counts dashed, all at the pooling's level
+    (``1 - alpha``, 95 % by default). The pooled estimate is a diamond in the aim's colour (its
+    confidence interval) with the prediction interval as a line. Columns "Study",
+    "AUC [95% CI]" and "Weight" frame the plot, and an optional quality column on the right.
+    Without a pooled estimate the reason is written under the studies.
 
     Parameters
     ----------
     pooling : AimPooling
         One aim's result from :func:`synth.auc.pool_by_aim`.
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary``: the aim's colour (by its place in the declared order) and its
+        label in the title; None: the first aim colour and the aim's name.
     ax : matplotlib Axes, optional
         Draw into this axes; a new figure (height by number of studies) otherwise.
     synthetic : bool, default False
         Mark the figure as synthetic demonstration data.
     width : "one", "two" or float
         Journal width of a new figure.
+    quality : pandas.Series, optional
+        Text by ``study_id`` for a right-hand column on each study's row, e.g. a METRICS
+        percentage ("58.7", :func:`synth.appraisal.forest_quality`); a QUADAS-2 judgement
+        (low / unclear / high) is drawn as its symbol in its colour, as in the traffic-light
+        plot. A study without a value shows "n/a"; None: no column. A new figure asked one
+        column wide is drawn :data:`FOREST_QUALITY_MM` wide, as the column does not fit.
+    quality_label : str, optional
+        The column's header; None: ``quality.name``, else "Quality".
 
     Returns
     -------
@@ -412,6 +442,8 @@ def plot_forest(
     studies = frame[frame["kind"] == "study"].reset_index(drop=True)
     pooled = frame[frame["kind"] == "pooled"]
     message_rows = 0 if len(pooled) else 0.8
+    if quality is not None and ax is None and is_one_column(width):
+        width = FOREST_QUALITY_MM
     one = is_one_column(width)
     size = MANUSCRIPT.font_size - 0.5
     with MANUSCRIPT:
@@ -431,6 +463,7 @@ def plot_forest(
                 ax.plot(row.auc, y, ls="", marker=COHORT_MARKERS[row.cohort],
                         markerfacecolor="none", markeredgecolor=NOT_POOLED, markersize=3.5,
                         zorder=3, clip_on=False)
+        ci = f"{100 * (1 - pooling.alpha):g}% CI"
         labels = [f"{r.label}{'' if r.poolable else ' †'}" for r in studies.itertuples()]
         ticks = list(y_studies)
         ci_texts = [_ci_text(r.auc, r.ci_low, r.ci_high) for r in studies.itertuples()]
@@ -440,7 +473,7 @@ def plot_forest(
         has_pi = False
         if len(pooled):
             p = pooled.iloc[0]
-            colour = AIM_COLOURS[pooling.aim]
+            colour = aim_style(vocabulary, [pooling.aim]).colours[pooling.aim]
             has_pi = bool(np.isfinite(p["pi_low"]) and np.isfinite(p["pi_high"]))
             if has_pi:
                 ax.hlines(0.0, p["pi_low"], p["pi_high"], color=NEUTRAL, lw=0.8)
@@ -450,7 +483,7 @@ def plot_forest(
                                  edgecolor=NEUTRAL, lw=0.5, zorder=4))
             ax.axvline(p["auc"], color=REFERENCE, lw=0.5, ls=":", zorder=0)
             labels.append(f"{pooling.label}\nk = {pooling.k_pooled}, "
-                          f"I² = {p['i2']:.0f}%, τ² = {p['tau2']:.2g}")
+                          f"I² = {p['i2']:.0f}%, τ² {_fmt_tau2(p['tau2'])}")
             pi_text = (f"PI {_fmt_ci(p['pi_low'])}–{_fmt_ci(p['pi_high'])}" if has_pi
                        else f"no PI (k < {pooling.result.pi_min_k})" if pooling.result
                        else "no PI")
@@ -469,11 +502,11 @@ def plot_forest(
         ax.spines["left"].set_visible(False)
         top = len(studies) + 1.0
         ax.set_ylim(-0.8 - message_rows, top + 1.3)
-        # Text columns right of the plot: AUC [95% CI], then the weight, each under a header.
+        # Text columns right of the plot: AUC [CI], then the weight, each under a header.
         gap = 5.0
         header_y = top + 1.0
         ci_artists = _text_column(ax, rows_y, ci_texts, offset=gap, ha="left", fontsize=size)
-        ci_head = _text_column(ax, [header_y], ["AUC [95% CI]"], offset=gap, ha="left",
+        ci_head = _text_column(ax, [header_y], [f"AUC [{ci}]"], offset=gap, ha="left",
                                fontsize=size, fontweight="bold")
         right = gap + _width_pt(fig, ci_artists + ci_head) + gap
         if any(weights):  # without a pooled estimate no study has a weight: no column
@@ -481,312 +514,117 @@ def plot_forest(
                                        fontsize=size, fontweight="bold")
             weight_right = right + _width_pt(fig, weight_head)
             _text_column(ax, rows_y, weights, offset=weight_right, ha="right", fontsize=size)
+            right = weight_right + 2 * gap
+        judged = [] if quality is None else _quality_column(
+            ax, list(y_studies), studies["study_id"].map(quality), offset=right, size=size,
+            header=(header_y, quality_label or str(quality.name or "Quality")))
         ax.annotate("Study", xy=(0.0, header_y), xycoords=("axes fraction", "data"),
                     xytext=(-3.5, 0), textcoords="offset points", ha="right", va="center",
                     fontsize=size, fontweight="bold", annotation_clip=False)
         low = float(np.nanmin(lows))
         ax.set_xlim(max(0.0, np.floor(low * 20) / 20 - 0.02), 1.0)
         # the AUC 0.5 line never sits on the axis' edge: start at 0.4 or lower
-        auc_axis(ax, axis="x", low=min(ax.get_xlim()[0], 0.45), label="AUC (95% CI)")
+        auc_axis(ax, axis="x", low=min(ax.get_xlim()[0], 0.45), label=f"AUC ({ci})")
         if one:  # a narrow axis: a tick every 0.1 as everywhere, a label every 0.2
             ticks = ax.get_xticks()
             ax.set_xticks(ticks, [f"{t:.1f}" if round(t * 10) % 2 == 0 else "" for t in ticks])
-        title = pooling.aim.capitalize()
+        title = _aim_label(pooling.aim, vocabulary)
         if not one:
-            title += f": {pooling.k_pooled} of {pooling.k_shown} studies pooled"
+            title += (f": {pooling.k_pooled} of {pooling.k_shown} "
+                      f"stud{'y' if pooling.k_shown == 1 else 'ies'} pooled")
         ax.set_title(title, loc="left", fontsize=MANUSCRIPT.title_size, pad=10)
-        _legend(fig, _forest_handles(studies, pooling, has_pooled=bool(len(pooled)),
+        _legend(fig, _forest_handles(studies, colour if len(pooled) else None, ci,
                                      has_pi=has_pi)
-                + _axes_handles([ax]))
+                + _axes_handles([ax]) + judged)
         mark_synthetic(fig, synthetic)
     return fig
 
 
-def plot_forests(poolings: Mapping[str, AimPooling], **kw: Any) -> dict[str, Figure]:
+def _quality_column(ax: Axes, ys: Sequence[float], values: pd.Series, *,
+                    header: tuple[float, str], offset: float, size: float) -> list[Line2D]:
+    """The forest plot's quality column: a bold header over each study's text, centred; a
+    QUADAS-2 judgement as its symbol in a circle of its colour; "n/a" where there is none.
+    Returns a legend entry per judgement shown."""
+    head = _text_column(ax, [header[0]], [header[1]], offset=offset, ha="left",
+                        fontsize=size, fontweight="bold")
+    centre = offset + _width_pt(ax.figure, head) / 2  # type: ignore[arg-type]
+    texts = ["n/a" if pd.isna(v) or str(v) == "" else str(v) for v in values]
+    for y, text in zip(ys, texts, strict=True):
+        circle = {"boxstyle": "circle,pad=0.15", "facecolor": RISK_COLOURS.get(text),
+                  "edgecolor": NEUTRAL, "linewidth": 0.4} if text in RISK_SYMBOLS else None
+        _text_column(ax, [y], [RISK_SYMBOLS.get(text, text)], offset=centre, ha="center",
+                     fontsize=size, bbox=circle)
+    return [Line2D([], [], ls="", marker="o", color=RISK_COLOURS[j], markeredgecolor=NEUTRAL,
+                   markeredgewidth=0.4, markersize=5, label=f"{RISK_SYMBOLS[j]} {j} ({header[1]})")
+            for j in RISK_SYMBOLS if j in texts]
+
+
+def plot_forests(poolings: Mapping[str, AimPooling], *, vocabulary: Vocabulary | None = None,
+                 **kw: Any) -> dict[str, Figure]:
     """:func:`plot_forest` for every aim that gets one (:func:`forest_skip_reason` is None).
 
     Parameters
     ----------
     poolings : mapping of str to AimPooling
         Output of :func:`synth.auc.pool_by_aim`.
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary`` (aim colours and labels); None: the aims of ``poolings``, sorted,
+        coloured in that order and labelled by name.
     **kw
-        Passed to :func:`plot_forest` (``synthetic``, ``width``).
+        Passed to :func:`plot_forest` (``synthetic``, ``width``, ``quality``,
+        ``quality_label``).
 
     Returns
     -------
     dict of str to Figure
         Aim to figure, in the order of ``poolings``; aims without a forest plot are left out.
     """
-    return {aim: plot_forest(p, **kw) for aim, p in poolings.items()
+    if vocabulary is None and poolings:
+        vocabulary = _names_only(poolings)
+    return {aim: plot_forest(p, vocabulary=vocabulary, **kw) for aim, p in poolings.items()
             if forest_skip_reason(p) is None}
 
 
-def _forest_handles(studies: pd.DataFrame, pooling: AimPooling, *, has_pooled: bool,
+def _names_only(aims: Sequence[str] | Mapping[str, Any]) -> Vocabulary:
+    """A vocabulary of ``aims`` only, sorted and labelled by name (for ``vocabulary=None``)."""
+    return replace(DEFAULT_VOCABULARY, aims=tuple(Aim(a, a) for a in sorted(aims)))
+
+
+def _fmt_tau2(tau2: float) -> str:
+    """``= 0.13``; ``< 0.0001`` for an estimate that is zero up to the optimiser's tolerance."""
+    return f"= {tau2:.2g}" if tau2 >= 1e-4 or tau2 == 0 else "< 0.0001"
+
+
+_DERIVED_FROM = {"derived from SE": "SE", "derived from CI": "CI at another level",
+                 "derived from counts": "counts"}
+
+
+def _forest_handles(studies: pd.DataFrame, pooled_colour: str | None, ci: str, *,
                     has_pi: bool = True) -> list[Any]:
+    """Legend entries of a forest plot: cohorts, the kinds of interval shown, not pooled,
+    pooled and prediction interval; ``ci`` names the intervals' level ("95% CI")."""
+    has_pooled = pooled_colour is not None
     handles: list[Any] = _cohort_handles(list(studies["cohort"].unique()))
     sources = set(studies["ci_source"])
     if "reported" in sources:
-        handles.append(Line2D([], [], color=NEUTRAL, lw=0.6, label="reported 95% CI"))
+        handles.append(Line2D([], [], color=NEUTRAL, lw=0.6, label=f"reported {ci}"))
     if studies["ci_derived"].any():
+        whence = [s for f, s in _DERIVED_FROM.items() if f in sources] or ["its variance"]
+        text = ", ".join(whence[:-1]) + " or " + whence[-1] if len(whence) > 1 else whence[0]
         handles.append(Line2D([], [], color=NEUTRAL, lw=0.6, ls=_DERIVED_LS,
-                              label="derived CI (SE or counts)"))
+                              label=f"derived {ci} ({text})"))
     if not studies["poolable"].all():
-        handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none",
+        shapes = {COHORT_MARKERS[c] for c in studies.loc[~studies["poolable"], "cohort"]}
+        handles.append(Line2D([], [], ls="", marker=shapes.pop() if len(shapes) == 1 else "o",
+                              markerfacecolor="none",
                               markeredgecolor=NOT_POOLED, markersize=4,
                               label="† not pooled (see auc_studies)"))
     if has_pooled:
         handles.append((Line2D([], [], color=REFERENCE, lw=0.5, ls=":"),
-                        Line2D([], [], ls="", marker=POOLED_MARKER, color=AIM_COLOURS[pooling.aim],
+                        Line2D([], [], ls="", marker=POOLED_MARKER, color=pooled_colour,
                                markeredgecolor=NEUTRAL, markeredgewidth=0.5, markersize=4.5,
-                               label="pooled AUC, 95% CI")))
+                               label=f"pooled AUC, {ci}")))
     if has_pooled and has_pi:
         handles.append(Line2D([], [], color=NEUTRAL, lw=0.8, marker="|", markersize=4,
                               markeredgewidth=0.8, label="prediction interval"))
     return handles
-
-
-# ---------------------------------------------------------------------------------------------
-# Meta-regression and funnel plots
-# ---------------------------------------------------------------------------------------------
-
-
-def plot_meta_regression(
-    fit: RegressionFit,
-    *,
-    ax: Axes | None = None,
-    synthetic: bool = False,
-    width: str | float = "one",
-) -> Figure:
-    """Bubble plot of logit AUC against the moderator, bubble area by weight, fitted line.
-
-    Year and RQS: the fitted line with its confidence band (:meth:`RegressionFit.fitted`,
-    from the coefficients and ``cov_intercept_slope``); cohort type: each cohort's fitted mean
-    as a bar. The y axis is on the logit scale, labelled in AUC. The panel title gives k, the
-    slope (or p-values of the cohort contrasts) and R². Without a fit (too few studies, no
-    quality data, a moderator that does not vary) the panel says why instead.
-
-    Parameters
-    ----------
-    fit : RegressionFit
-        From :func:`synth.regression.fit_meta_regression`.
-    ax : matplotlib Axes, optional
-        Draw into this axes; a new figure otherwise.
-    synthetic : bool, default False
-        Mark the figure as synthetic demonstration data.
-    width : "one", "two" or float
-        Journal width of a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    with MANUSCRIPT:
-        fig, ax = figure_for(ax, width, 62)
-        res = fit.result
-        if res is None:
-            _no_result_panel(ax, fit.aim, f"No meta-regression: {fit.reason}")
-            if fig.axes[0] is ax:
-                mark_synthetic(fig, synthetic)
-            return fig
-        data = fit.data
-        line = fit.fitted()
-        categorical = fit.moderator == "cohort"
-        if categorical:
-            present = list(line["x"])
-            xs = data["x"].map({c: i for i, c in enumerate(present)}).to_numpy(dtype=float)
-        else:
-            xs = data["x"].to_numpy(dtype=float)
-        weights = data["weight"].to_numpy(dtype=float)
-        sizes = 6 + 54 * weights / np.nanmax(weights)
-        y = data["logit_auc"].to_numpy(dtype=float)
-        for cohort in COHORTS:
-            mask = (data["cohort"] == cohort).to_numpy()
-            if mask.any():
-                ax.scatter(xs[mask], y[mask], s=sizes[mask], marker=COHORT_MARKERS[cohort],
-                           color=COHORT_COLOURS[cohort], edgecolor=NEUTRAL, linewidth=0.3,
-                           alpha=0.85, zorder=3)
-        if categorical:
-            ax.hlines(line["estimate"], np.arange(len(present)) - 0.3,
-                      np.arange(len(present)) + 0.3, color=NEUTRAL, lw=1.0, zorder=4,
-                      label="fitted cohort mean")
-            stat = f"R² {res.r2:.0f}%\np vs {_COHORT_SHORT[present[0]]}: " + ", ".join(
-                f"{v:.2g}" for v in res.pvalue[1:])
-            ax.set_xticks(range(len(present)), [_COHORT_SHORT[c] for c in present])
-            ax.set_xlim(-0.6, len(present) - 0.4)
-        else:
-            ax.plot(line["x"], line["estimate"], color=NEUTRAL, lw=0.9, zorder=4,
-                    label="fitted line")
-            ax.fill_between(line["x"], line["ci_low"], line["ci_high"], color=LIGHT,
-                            alpha=0.6, lw=0, zorder=1, label="95% CI of the line")
-            stat = f"slope {res.coef[1]:.2g}\np = {res.pvalue[1]:.2g}, R² {res.r2:.0f}%"
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=fit.moderator == "year"))
-        ax.margins(x=0.08, y=0.12)
-        _logit_auc_axis(ax, "y")
-        ax.set_xlabel(_MODERATOR_LABELS[fit.moderator])
-        ax.set_title(f"{fit.aim.capitalize()}\nk = {fit.k}, {stat}",
-                     loc="left", fontsize=MANUSCRIPT.font_size - 0.5)
-        if fig.axes[0] is ax:
-            mark_synthetic(fig, synthetic)
-    return fig
-
-
-def plot_funnel(
-    test: SmallStudyTest,
-    *,
-    ax: Axes | None = None,
-    synthetic: bool = False,
-    width: str | float = "one",
-) -> Figure:
-    """Funnel plot (AUC on the logit scale against the SE of logit AUC, SE axis inverted).
-
-    The funnel is centred on the pooled logit AUC with pseudo 95 % limits
-    (:meth:`SmallStudyTest.funnel_limits`); the panel title gives k and Egger's z and p. With
-    fewer than 3 studies the panel says so instead.
-
-    Parameters
-    ----------
-    test : SmallStudyTest
-        From :func:`synth.regression.small_study_test`.
-    ax : matplotlib Axes, optional
-        Draw into this axes; a new figure otherwise.
-    synthetic : bool, default False
-        Mark the figure as synthetic demonstration data.
-    width : "one", "two" or float
-        Journal width of a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    with MANUSCRIPT:
-        fig, ax = figure_for(ax, width, 62)
-        if test.egger is None:
-            _no_result_panel(ax, test.aim, f"No funnel plot: {test.reason}")
-            if fig.axes[0] is ax:
-                mark_synthetic(fig, synthetic)
-            return fig
-        data = test.data
-        se = data["se_logit"].to_numpy(dtype=float)
-        top = float(np.nanmax(se)) * 1.1
-        grid = np.linspace(0, top, 20)
-        low, high = test.funnel_limits(grid)
-        ax.fill_betweenx(grid, low, high, color=LIGHT, alpha=0.35, lw=0, zorder=0)
-        ax.plot(low, grid, color=REFERENCE, lw=0.6, ls=":", label="pseudo 95% limits")
-        ax.plot(high, grid, color=REFERENCE, lw=0.6, ls=":")
-        ax.axvline(test.centre, color=NEUTRAL, lw=0.6, label="pooled AUC")
-        for cohort in COHORTS:
-            mask = (data["cohort"] == cohort).to_numpy()
-            if mask.any():
-                ax.plot(data["logit_auc"].to_numpy()[mask], se[mask], ls="",
-                        marker=COHORT_MARKERS[cohort], color=COHORT_COLOURS[cohort],
-                        markersize=3.5, markeredgecolor=NEUTRAL, markeredgewidth=0.3,
-                        zorder=3)
-        e = test.egger
-        ax.set_ylim(top, 0)
-        _logit_auc_axis(ax, "x")
-        ax.set_ylabel("SE of logit AUC")
-        ax.set_title(f"{test.aim.capitalize()}\nk = {test.k}, Egger z = {e.z:.2f}\n"
-                     f"p = {e.pvalue:.2g}", loc="left",
-                     fontsize=MANUSCRIPT.font_size - 0.5)
-        if fig.axes[0] is ax:
-            mark_synthetic(fig, synthetic)
-    return fig
-
-
-def _panels(items: Sequence[Any], draw: Any, extra: Sequence[Any], *, synthetic: bool,
-            width: str | float) -> Figure:
-    """A grid of one panel per item drawn by ``draw(item, ax=)``, with one legend: cohorts,
-    ``extra`` and every labelled mark of the panels."""
-    with MANUSCRIPT:
-        n = len(items)
-        ncols = 1 if n == 1 else 2
-        if not is_one_column(width) and n > 2:
-            ncols = min(n, 4)
-        nrows = int(np.ceil(n / ncols))
-        fig, axes = new_figure(width, 14 + 48 * nrows, nrows=nrows, ncols=ncols,
-                               squeeze=False)
-        axes = np.asarray(axes).ravel()
-        for item, ax in zip(items, axes, strict=False):
-            draw(item, ax=ax)
-        for ax in axes[n:]:
-            ax.set_visible(False)
-        cohorts = set().union(*[set(item.data["cohort"]) for item in items])
-        _legend(fig, _cohort_handles(list(cohorts)) + list(extra)
-                + _axes_handles(list(axes[:n])))
-        mark_synthetic(fig, synthetic)
-    return fig
-
-
-def plot_meta_regression_panels(
-    fits: Sequence[RegressionFit],
-    *,
-    synthetic: bool = False,
-    width: str | float = "one",
-) -> Figure:
-    """One :func:`plot_meta_regression` panel per fit (e.g. one per aim), with a shared legend.
-
-    Parameters
-    ----------
-    fits : sequence of RegressionFit
-        Fits to draw, in panel order (left to right, top to bottom).
-    synthetic : bool, default False
-        Mark the figure as synthetic demonstration data.
-    width : "one", "two" or float
-        Journal width.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    if not fits:
-        raise ValueError("fits is empty; pass at least one RegressionFit.")
-    extra = Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor=NEUTRAL,
-                   markeredgewidth=0.5, markersize=5, label="area by weight")
-    return _panels(fits, plot_meta_regression, [extra], synthetic=synthetic, width=width)
-
-
-def plot_meta_regressions(fits: Mapping[str, Sequence[RegressionFit]], **kw: Any
-                          ) -> dict[str, Figure]:
-    """:func:`plot_meta_regression_panels` for every moderator with at least one fit.
-
-    Parameters
-    ----------
-    fits : mapping of str to sequence of RegressionFit
-        Output of :func:`synth.regression.meta_regressions` (moderator to one fit per aim).
-    **kw
-        Passed to :func:`plot_meta_regression_panels` (``synthetic``, ``width``).
-
-    Returns
-    -------
-    dict of str to Figure
-        Moderator to figure; a moderator without any fit (its reasons are in
-        :func:`synth.regression.meta_regression_table`) is left out.
-    """
-    return {moderator: plot_meta_regression_panels(panel, **kw)
-            for moderator, panel in fits.items() if any(f.result is not None for f in panel)}
-
-
-def plot_funnel_panels(
-    tests: Sequence[SmallStudyTest],
-    *,
-    synthetic: bool = False,
-    width: str | float = "one",
-) -> Figure:
-    """One :func:`plot_funnel` panel per aim, with a shared legend.
-
-    Parameters
-    ----------
-    tests : sequence of SmallStudyTest
-        Tests to draw, in panel order.
-    synthetic : bool, default False
-        Mark the figure as synthetic demonstration data.
-    width : "one", "two" or float
-        Journal width.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    if not tests:
-        raise ValueError("tests is empty; pass at least one SmallStudyTest.")
-    return _panels(tests, plot_funnel, [], synthetic=synthetic, width=width)

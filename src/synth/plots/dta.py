@@ -6,7 +6,8 @@ and returns the Figure; every number drawn comes from the result's tables and me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from synth.dta import DeeksTest, DtaPooling, FaganResult, SubgroupResult
+from synth.dta import DeeksTest, DtaPooling, FaganResult, SubgroupResult, fagan
 from synth.plots.style import (
-    AIM_COLOURS,
+    BACKGROUND,
     COHORT_COLOURS,
     COHORT_MARKERS,
     MANUSCRIPT,
@@ -25,12 +26,13 @@ from synth.plots.style import (
     POOLED_MARKER,
     REFERENCE,
     WARNING,
+    aim_style,
     figure_for,
     mark_synthetic,
     new_figure,
     reference_line,
 )
-from synth.schema import COHORTS
+from synth.vocabulary import COHORTS, Vocabulary
 
 __all__ = [
     "FOREST_MAX_STUDIES",
@@ -39,6 +41,7 @@ __all__ = [
     "plot_subgroup_sroc",
     "plot_deeks_funnel",
     "plot_fagan",
+    "pooling_figures",
 ]
 
 FOREST_MAX_STUDIES = 80
@@ -55,13 +58,29 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}"
 
 
+def _capital(title: str) -> str:
+    """A title starts with a capital, whatever case the aim's label is declared in."""
+    return title[:1].upper() + title[1:]
+
+
+_TITLE_CHARS = 62
+"""Characters of a title or note line that fit a one-column (85 mm) figure."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Paired forest plot
 # ---------------------------------------------------------------------------------------------
 
 
-def plot_paired_forest(pooling: DtaPooling, *, axes: Sequence[Axes] | None = None,
-                       synthetic: bool = False, width: str | float = "two") -> Figure:
+def _aim_look(aim: str, vocabulary: Vocabulary | None) -> tuple[str, str]:
+    """The aim's colour (its place in ``vocabulary``'s declared order) and its label."""
+    look = aim_style(vocabulary, [aim])
+    return look.colours[aim], _capital(look.labels[aim])
+
+
+def plot_paired_forest(pooling: DtaPooling, *, vocabulary: Vocabulary | None = None,
+                       axes: Sequence[Axes] | None = None, synthetic: bool = False,
+                       width: str | float = "two") -> Figure:
     """Sensitivity | specificity of each study with 95 % Wilson CIs and the pooled estimates.
 
     Drawn from :meth:`synth.dta.DtaPooling.forest_frame`: studies as squares (colour and shape
@@ -73,6 +92,9 @@ def plot_paired_forest(pooling: DtaPooling, *, axes: Sequence[Axes] | None = Non
     ----------
     pooling : DtaPooling
         One aim's result of :func:`synth.dta.pool_by_aim`.
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary``: the pooled diamond in the aim's colour (None: the first aim
+        colour).
     axes : pair of Axes, optional
         Draw into these (sensitivity, specificity); a new figure otherwise.
     synthetic : bool
@@ -92,6 +114,7 @@ def plot_paired_forest(pooling: DtaPooling, *, axes: Sequence[Axes] | None = Non
     studies = frame[frame["cells"] != "pooled"].reset_index(drop=True)
     pooled = frame[frame["cells"] == "pooled"].iloc[0]
     k = len(studies)
+    colour_of_aim = _aim_look(pooling.aim, vocabulary)[0]
     with MANUSCRIPT:
         if axes is None:
             fig, axs = new_figure(width, 30 + 3.6 * (k + 2), ncols=2, sharey=True)
@@ -112,7 +135,7 @@ def plot_paired_forest(pooling: DtaPooling, *, axes: Sequence[Axes] | None = Non
             if np.isfinite(pooled[name]):
                 lo, hi, est = pooled[f"{key}_low"], pooled[f"{key}_high"], pooled[name]
                 ax.fill([lo, est, hi, est], [0.8, 1.1, 0.8, 0.5],
-                        facecolor=AIM_COLOURS.get(pooling.aim, NEUTRAL), edgecolor=NEUTRAL,
+                        facecolor=colour_of_aim, edgecolor=NEUTRAL,
                         lw=0.5)
                 reference_line(ax, est, axis="x")
             ax.set_xlim(0, 1)
@@ -147,7 +170,7 @@ def plot_paired_forest(pooling: DtaPooling, *, axes: Sequence[Axes] | None = Non
                                      markeredgewidth=0.3, markersize=4, label=c)
                               for c in cohorts]
         handles.append(Line2D([], [], ls="", marker=POOLED_MARKER,
-                              color=AIM_COLOURS.get(pooling.aim, NEUTRAL),
+                              color=colour_of_aim,
                               markeredgecolor=NEUTRAL, markeredgewidth=0.5, markersize=4,
                               label="pooled (95% CI)"))
         notes = "Wilson 95% CIs of the reported counts"
@@ -197,8 +220,9 @@ def _study_points(ax: Axes, studies: pd.DataFrame, max_n: float) -> list[Any]:
     return handles
 
 
-def plot_sroc(pooling: DtaPooling, *, ax: Axes | None = None, level: float = 0.95,
-              synthetic: bool = False, width: str | float = "one") -> Figure:
+def plot_sroc(pooling: DtaPooling, *, vocabulary: Vocabulary | None = None,
+              ax: Axes | None = None, level: float = 0.95, synthetic: bool = False,
+              width: str | float = "one") -> Figure:
     """SROC plot of one aim: studies sized by n, summary point, confidence and prediction
     regions and the Rutter–Gatsonis SROC curve over the observed FPR range.
 
@@ -206,6 +230,9 @@ def plot_sroc(pooling: DtaPooling, *, ax: Axes | None = None, level: float = 0.9
     ----------
     pooling : DtaPooling
         One aim with a fit (:func:`synth.dta.pool_by_aim`).
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary``: the summary point in the aim's colour, its label in the title
+        (None: the first aim colour and the aim's name).
     ax : Axes, optional
     level : float, default 0.95
         Level of both regions.
@@ -220,6 +247,7 @@ def plot_sroc(pooling: DtaPooling, *, ax: Axes | None = None, level: float = 0.9
     fit = pooling.fit
     if fit is None:
         raise ValueError(pooling.note or "no fit")
+    colour, label = _aim_look(pooling.aim, vocabulary)
     with MANUSCRIPT:
         fig, ax = figure_for(ax, width, 92)
         _roc_axes(ax)
@@ -236,24 +264,26 @@ def plot_sroc(pooling: DtaPooling, *, ax: Axes | None = None, level: float = 0.9
                 lw=MANUSCRIPT.line_width, zorder=3, label=f"{pct} prediction region")
         s = fit.summary_frame().set_index("quantity")["estimate"]
         ax.plot(s["false positive rate"], s["sensitivity"], ls="", marker=POOLED_MARKER,
-                color=AIM_COLOURS.get(pooling.aim, NEUTRAL), markeredgecolor=NEUTRAL,
+                color=colour, markeredgecolor=NEUTRAL,
                 markeredgewidth=0.6, markersize=5, zorder=4,
                 label=f"summary: sens {_pct(s['sensitivity'])}%, "
                       f"spec {_pct(s['specificity'])}%")
         lines = [h for h in ax.get_legend_handles_labels()[0]]
-        ax.set_title(f"{pooling.aim}: k = {fit.k}, {fit.method}", loc="left")
+        ax.set_title(f"{label}: k = {fit.k}, {fit.method}", loc="left")
         ax.legend(handles=[*handles, *lines], loc="lower right", fontsize=MANUSCRIPT.font_size
                   - 1.5, handlelength=1.4, borderaxespad=0.2)
         mark_synthetic(fig, synthetic)
     return fig
 
 
-def plot_subgroup_sroc(result: SubgroupResult, *, ax: Axes | None = None, level: float = 0.95,
-                       synthetic: bool = False, width: str | float = "one") -> Figure:
+def plot_subgroup_sroc(result: SubgroupResult, *, vocabulary: Vocabulary | None = None,
+                       ax: Axes | None = None, level: float = 0.95, synthetic: bool = False,
+                       width: str | float = "one") -> Figure:
     """Two (or more) subgroups on one SROC plot: each subgroup's studies, summary point,
     confidence region and SROC curve (over its own observed FPR range), in the cohort's colour
     when the subgroups are cohorts, else in line styles; the likelihood-ratio test of the
-    difference (or why there is none) under the title."""
+    difference (or why there is none) under the title, headed by the aim's label
+    (``vocabulary``'s; None: its name)."""
     with MANUSCRIPT:
         fig, ax = figure_for(ax, width, 92)
         _roc_axes(ax)
@@ -292,9 +322,12 @@ def plot_subgroup_sroc(result: SubgroupResult, *, ax: Axes | None = None, level:
             sub = f"LR test of difference: χ² = {t.statistic:.2f}, df = {t.df}, p = {t.pvalue:.3f}"
         else:
             sub = result.note or ""
-        ax.set_title(f"{result.aim} by {result.by}\nper group: summary point, {100 * level:g}% "
-                     f"confidence region and SROC curve\n{sub}", loc="left",
-                     fontsize=MANUSCRIPT.font_size - 0.5)
+        lines = [f"{_aim_look(result.aim, vocabulary)[1]} by {result.by}"]
+        if any(p.fit is not None for p in result.poolings.values()):
+            lines.append(f"per group: summary point, {100 * level:g}% confidence region and "
+                         "SROC curve")
+        lines += textwrap.wrap(sub, _TITLE_CHARS)
+        ax.set_title("\n".join(lines), loc="left", fontsize=MANUSCRIPT.font_size - 0.5)
         ax.legend(handles=handles, loc="lower right", fontsize=MANUSCRIPT.font_size - 1.5,
                   handlelength=1.6, borderaxespad=0.2)
         mark_synthetic(fig, synthetic)
@@ -323,11 +356,13 @@ def plot_deeks_funnel(test: DeeksTest, *, ax: Axes | None = None, title: str = "
             ax.plot(test.intercept + test.slope * y, y, color=REFERENCE, ls="--",
                     label=f"regression line (p = {test.pvalue:.3f})")
             ax.legend(loc="upper right", fontsize=MANUSCRIPT.font_size - 1)
-            ax.set_title(f"{title + ': ' if title else ''}Deeks' test, k = {test.k}", loc="left")
+            ax.set_title(_capital(f"{title + ': ' if title else ''}Deeks' test, k = {test.k}"),
+                         loc="left")
         else:
-            ax.set_title(title, loc="left")
-            ax.text(0.5, 0.97, test.note, transform=ax.transAxes, ha="center", va="top",
-                    wrap=True, color=WARNING, fontsize=MANUSCRIPT.font_size - 1)
+            ax.set_title(_capital(title), loc="left")
+            ax.text(0.5, 0.97, "\n".join(textwrap.wrap(test.note, _TITLE_CHARS)),
+                    transform=ax.transAxes, ha="center", va="top", color=WARNING,
+                    fontsize=MANUSCRIPT.font_size - 1)
         ax.set_ylim(0, float(p["inv_sqrt_ess"].max()) * 1.25 if len(p) else 1)
         mark_synthetic(fig, synthetic)
     return fig
@@ -364,8 +399,11 @@ def plot_fagan(result: FaganResult, *, ax: Axes | None = None, title: str = "",
                 y = float(pos(v))
                 ax.plot([x, x + 0.015 * side], [y, y], color=NEUTRAL, lw=MANUSCRIPT.line_width)
                 label = fmt(v) if fmt is not _pct else (f"{100 * v:g}")
+                # the middle scale's labels lie on the lines' way: on the page, above them
+                box = {"facecolor": BACKGROUND, "edgecolor": "none", "pad": 0.6} if x == 0.5 \
+                    else None
                 ax.text(x + 0.03 * side, y, label, ha="right" if side < 0 else "left",
-                        va="center", fontsize=MANUSCRIPT.font_size - 1.5)
+                        va="center", fontsize=MANUSCRIPT.font_size - 1.5, bbox=box, zorder=4)
             ax.text(x, lim * 1.04, name, ha="center", va="bottom",
                     fontsize=MANUSCRIPT.font_size - 0.5)
         y0 = float(-_logit(result.pretest))
@@ -376,9 +414,35 @@ def plot_fagan(result: FaganResult, *, ax: Axes | None = None, title: str = "",
         ax.set_xlim(-0.25, 1.25)
         ax.set_ylim(-lim * 1.02, lim * 1.3)
         ax.axis("off")
-        ax.set_title(f"{title + ': ' if title else ''}pre-test probability "
-                     f"{100 * result.pretest:g}%", loc="left")
+        ax.set_title(_capital(f"{title + ': ' if title else ''}pre-test probability "
+                              f"{100 * result.pretest:g}%"), loc="left")
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.12), ncols=1,
                   fontsize=MANUSCRIPT.font_size - 1)
         mark_synthetic(fig, synthetic)
     return fig
+
+
+def pooling_figures(poolings: Mapping[str, DtaPooling], *, pretest: float,
+                    vocabulary: Vocabulary | None = None, width: str | float = "one",
+                    synthetic: bool = False) -> dict[str, Figure]:
+    """Every figure of each aim's pooling, by file stem (what notebook 05 saves).
+
+    Per aim (``stem`` its name with ``_`` for spaces): ``dta_forest_<stem>``
+    (:func:`plot_paired_forest`, two columns wide; for 1 to :data:`FOREST_MAX_STUDIES`
+    studies) and, when the aim has a fit, ``dta_sroc_<stem>`` (:func:`plot_sroc`) and
+    ``dta_fagan_<stem>`` (:func:`plot_fagan` at ``pretest``, titled with the aim's label), both
+    ``width`` wide. ``vocabulary`` (``review.vocabulary``) gives the aims' colours and labels.
+    """
+    figures: dict[str, Figure] = {}
+    for aim, p in poolings.items():
+        stem = aim.replace(" ", "_")
+        if 0 < p.k <= FOREST_MAX_STUDIES:
+            figures[f"dta_forest_{stem}"] = plot_paired_forest(p, vocabulary=vocabulary,
+                                                               synthetic=synthetic)
+        if p.fit is not None:
+            figures[f"dta_sroc_{stem}"] = plot_sroc(p, vocabulary=vocabulary, width=width,
+                                                    synthetic=synthetic)
+            figures[f"dta_fagan_{stem}"] = plot_fagan(
+                fagan(pretest, p), title=_aim_look(aim, vocabulary)[1], width=width,
+                synthetic=synthetic)
+    return figures

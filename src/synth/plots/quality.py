@@ -4,7 +4,8 @@ heat map, score against AUC, and rater agreement.
 Each function draws one result of :mod:`synth.quality` and computes nothing the result does not
 hold; :func:`assessment_figures` draws every figure of a :class:`~synth.quality.QualityAssessment`.
 Colours come from :mod:`synth.plots.style`: marks of no category are ``NEUTRAL``, points lost
-``POINTS_LOST``, percentage agreement ``AGREEMENT``, aims their ``AIM_COLOURS``.
+``POINTS_LOST``, percentage agreement ``AGREEMENT``, aims their colour
+(:func:`~synth.plots.style.aim_colours`, by the review's declared order).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from matplotlib.lines import Line2D
 from synth import quality
 from synth.plots import style as st
 from synth.quality import GROUPS, RQS, IccResult, Instrument, Negative, ScoreAucResult
-from synth.schema import AIMS
+from synth.vocabulary import Vocabulary
 
 __all__ = [
     "plot_distribution",
@@ -57,8 +58,9 @@ def _box_strip(ax: Axes, values: list[np.ndarray], labels: list[str], *, rng) ->
 
 
 def plot_distribution(scores: pd.DataFrame | pd.Series, groups: pd.DataFrame | None = None, *,
-                      negative: Negative = "floor", instrument: Instrument = RQS,
-                      synthetic: bool = False, width: str | float = "two") -> Figure:
+                      vocabulary: Vocabulary | None = None, negative: Negative = "floor",
+                      instrument: Instrument = RQS, synthetic: bool = False,
+                      width: str | float = "two") -> Figure:
     """Distribution of the percentage score: overall (box + histogram), by aim, modality, year.
 
     Parameters
@@ -68,6 +70,8 @@ def plot_distribution(scores: pd.DataFrame | pd.Series, groups: pd.DataFrame | N
         the Series of :func:`synth.quality.consensus_percent`.
     groups
         Subgroups from :func:`synth.quality.study_groups`; None draws the overall panels only.
+    vocabulary
+        ``review.vocabulary``: the aims' labels (None: their names).
     negative, instrument
         How the percentages were computed, stated in the caption and axis labels.
 
@@ -127,8 +131,9 @@ def plot_distribution(scores: pd.DataFrame | pd.Series, groups: pd.DataFrame | N
             sub = merged[merged["group"] == group]
             cats = list(dict.fromkeys(sub["category"]))
             vals = [sub.loc[sub["category"] == c, "percent"].to_numpy(float) for c in cats]
-            _box_strip(ax, vals, [f"{c} (n={len(v)})" for c, v in zip(cats, vals, strict=True)],
-                       rng=rng)
+            names = vocabulary.aim_labels if vocabulary is not None and group == "aim" else {}
+            _box_strip(ax, vals, [f"{names.get(c, c)} (n={len(v)})"
+                                  for c, v in zip(cats, vals, strict=True)], rng=rng)
             ax.set_xlim(lo - 2, hi + 2)
             ax.set_xlabel(_percent_label(instrument))
             ax.set_title(titles[group], loc="left")
@@ -207,7 +212,7 @@ def plot_heatmap(table: pd.DataFrame, *, negative: Negative = "floor",
         More than :data:`synth.quality.HEATMAP_MAX_STUDIES` studies
         (:func:`synth.quality.heatmap_skip_reason`).
     """
-    rater = str(table["rater"].iloc[0]) if len(table) else "consensus"
+    rater = str(table["rater"].iloc[0]) if len(table) else ""
     reason = quality.heatmap_skip_reason(table, rater=rater)
     if reason:
         raise ValueError(reason)
@@ -255,30 +260,33 @@ def plot_heatmap(table: pd.DataFrame, *, negative: Negative = "floor",
     return fig
 
 
-def plot_score_vs_auc(result: ScoreAucResult, *, negative: Negative = "floor",
-                      instrument: Instrument = RQS, synthetic: bool = False,
-                      width: str | float = "one") -> Figure:
+def plot_score_vs_auc(result: ScoreAucResult, *, vocabulary: Vocabulary | None = None,
+                      negative: Negative = "floor", instrument: Instrument = RQS,
+                      synthetic: bool = False, width: str | float = "one") -> Figure:
     """Percentage score against each study's representative AUC, one dot per study and aim.
 
     ``result`` is :func:`synth.quality.score_vs_auc`; its Spearman correlation
     (:meth:`~synth.quality.ScoreAucResult.text`) is printed in the panel. The AUC axis is
-    :func:`synth.plots.style.auc_axis`, with the dashed line at AUC 0.5.
+    :func:`synth.plots.style.auc_axis`, with the dashed line at AUC 0.5. ``vocabulary``
+    (``review.vocabulary``) gives the aims' order, colours and labels; None: the aims of the
+    points, sorted, labelled by name.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Dots coloured by aim (:data:`~synth.plots.style.AIM_COLOURS`), one legend entry per aim.
+        Dots coloured by aim (:func:`~synth.plots.style.aim_colours`), one legend entry per aim
+        with points.
     """
     note = quality.negative_note(negative)
     points = result.points
+    aims = st.aim_style(vocabulary, points["aim"])
+    shown = [a for a in aims.names if (points["aim"] == a).any()]
     with st.MANUSCRIPT:
-        fig, ax = st.new_figure(width, 72)
-        for aim in AIMS:
+        fig, ax = st.new_figure(width, 66 + 3.5 * -(-len(shown) // 2))
+        for aim in shown:
             sub = points[points["aim"] == aim]
-            if sub.empty:
-                continue
-            ax.scatter(sub["percent"], sub["auc"], s=12, color=st.AIM_COLOURS[aim],
-                       label=f"{aim} (n={len(sub)})", edgecolors=st.BACKGROUND,
+            ax.scatter(sub["percent"], sub["auc"], s=12, color=aims.colours[aim],
+                       label=f"{aims.labels[aim]} (n={len(sub)})", edgecolors=st.BACKGROUND,
                        linewidths=0.4, zorder=3)
         ax.text(0.02, 0.03, result.text(), transform=ax.transAxes, va="bottom",
                 fontsize=st.MANUSCRIPT.font_size - 1)
@@ -355,9 +363,11 @@ def plot_agreement(agreement: pd.DataFrame, icc: IccResult | None = None, *,
     return fig
 
 
-def assessment_figures(assessment: quality.QualityAssessment, *, synthetic: bool = False
+def assessment_figures(assessment: quality.QualityAssessment, *,
+                       vocabulary: Vocabulary | None = None, synthetic: bool = False
                        ) -> dict[str, Figure]:
-    """Every figure of a :func:`synth.quality.assess` result, by file stem.
+    """Every figure of a :func:`synth.quality.assess` result, by file stem; ``vocabulary``
+    gives the aims' order, labels and colours (None: the assessment's, its review's).
 
     Returns
     -------
@@ -368,15 +378,17 @@ def assessment_figures(assessment: quality.QualityAssessment, *, synthetic: bool
         missing.
     """
     qa = assessment
+    vocabulary = vocabulary or qa.vocabulary
     opts = {"instrument": qa.instrument, "synthetic": synthetic}
     figures = {
-        "rqs_distribution": plot_distribution(qa.chosen, qa.groups, negative=qa.negative,
-                                              **opts),
+        "rqs_distribution": plot_distribution(qa.chosen, qa.groups, vocabulary=vocabulary,
+                                              negative=qa.negative, **opts),
         "rqs_compliance": plot_compliance(qa.items, **opts),
     }
     if quality.heatmap_skip_reason(qa.heatmap, rater=qa.rater) is None:
         figures["rqs_heatmap"] = plot_heatmap(qa.heatmap, negative=qa.negative, **opts)
-    figures["rqs_vs_auc"] = plot_score_vs_auc(qa.score_auc, negative=qa.negative, **opts)
+    figures["rqs_vs_auc"] = plot_score_vs_auc(qa.score_auc, vocabulary=vocabulary,
+                                              negative=qa.negative, **opts)
     if qa.agreement is not None:
         figures["rqs_agreement"] = plot_agreement(qa.agreement, qa.icc, **opts)
     return figures

@@ -28,20 +28,24 @@ from synth.plots.style import (
     mark_synthetic,
     new_figure,
 )
+from synth.vocabulary import Vocabulary
 
 __all__ = ["plot_baujat", "plot_baujat_panels"]
 
 _MARKER = "o"
 
 
-def _title(aim: str) -> str:
-    return aim[:1].upper() + aim[1:]
+def _title(aim: str, vocabulary: Vocabulary | None) -> str:
+    """The aim's label (``vocabulary``'s, else its name), first letter capitalised."""
+    label = (vocabulary.aim_labels if vocabulary is not None else {}).get(aim, aim)
+    return label[:1].upper() + label[1:]
 
 
 def plot_baujat(
     sensitivity: pd.DataFrame,
     aim: str,
     *,
+    vocabulary: Vocabulary | None = None,
     ax: Axes | None = None,
     synthetic: bool = False,
     width: str | float = "one",
@@ -58,6 +62,8 @@ def plot_baujat(
         Output of :func:`synth.sensitivity.sensitivity_by_aim`.
     aim : str
         The aim to draw.
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary``: the aim's label in the title (None: its name).
     ax : matplotlib Axes, optional
         Draw into this axes; a new figure otherwise.
     synthetic : bool, default False
@@ -78,7 +84,7 @@ def plot_baujat(
         studies = rows[rows["study_id"].astype(str) != ""]
         if studies.empty:
             ax.set_axis_off()
-            ax.set_title(_title(aim), loc="left", fontsize=MANUSCRIPT.font_size - 0.5)
+            ax.set_title(_title(aim, vocabulary), loc="left", fontsize=MANUSCRIPT.font_size - 0.5)
             text = str(rows["note"].iloc[0]).replace("k ≥ ", "k\u00a0≥\u00a0")
             ax.text(0.5, 0.5, "\n".join(textwrap.wrap(text, 30)), transform=ax.transAxes,
                     ha="center", va="center", fontsize=MANUSCRIPT.font_size - 1, color=WARNING)
@@ -88,10 +94,10 @@ def plot_baujat(
             flagged = studies["influential"].astype(bool).to_numpy()
             ax.plot(x[~flagged], y[~flagged], ls="", marker=_MARKER, markersize=3.5,
                     markerfacecolor="none", markeredgecolor=NEUTRAL, markeredgewidth=0.6,
-                    label="study")
+                    label="study", clip_on=False)  # a study at 0 sits on the axes, whole
             if flagged.any():
                 ax.plot(x[flagged], y[flagged], ls="", marker=_MARKER, markersize=3.5,
-                        color=WARNING, markeredgecolor=WARNING,
+                        color=WARNING, markeredgecolor=WARNING, clip_on=False,
                         label="influential (metafor criteria)")
             far = {int(np.argmax(x)), int(np.argmax(y))} | set(np.flatnonzero(flagged))
             labels = studies["label"].astype(str).to_numpy()
@@ -103,7 +109,7 @@ def plot_baujat(
             ax.set_ylim(bottom=0, top=max(float(y.max()) * 1.2, 1e-3))
             ax.set_xlabel("Contribution to heterogeneity\n(squared Pearson residual)")
             ax.set_ylabel("Influence on pooled logit AUC")
-            ax.set_title(f"{_title(aim)}\nk = {len(studies)}", loc="left",
+            ax.set_title(f"{_title(aim, vocabulary)}\nk = {len(studies)}", loc="left",
                          fontsize=MANUSCRIPT.font_size - 0.5)
         if fig.axes[0] is ax:
             mark_synthetic(fig, synthetic)
@@ -113,6 +119,7 @@ def plot_baujat(
 def plot_baujat_panels(
     sensitivity: pd.DataFrame,
     *,
+    vocabulary: Vocabulary | None = None,
     aims: Sequence[str] | None = None,
     synthetic: bool = False,
     width: str | float = "two",
@@ -123,8 +130,10 @@ def plot_baujat_panels(
     ----------
     sensitivity : pandas.DataFrame
         Output of :func:`synth.sensitivity.sensitivity_by_aim`.
+    vocabulary : Vocabulary, optional
+        ``review.vocabulary``: aim labels in the panel titles (None: names).
     aims : sequence of str, optional
-        Aims to draw, in panel order (default: every aim of the table).
+        Aims to draw, in panel order (default: every aim of the table, in its order).
     synthetic : bool, default False
         Mark the figure as synthetic demonstration data.
     width : "one", "two" or float, default "two"
@@ -144,7 +153,7 @@ def plot_baujat_panels(
         fig, axes = new_figure(width, 16 + 55 * nrows, nrows=nrows, ncols=ncols, squeeze=False)
         flat = np.asarray(axes).ravel()
         for aim, ax in zip(aims, flat, strict=False):
-            plot_baujat(sensitivity, aim, ax=ax)
+            plot_baujat(sensitivity, aim, vocabulary=vocabulary, ax=ax)
         for ax in flat[len(aims):]:
             ax.set_axis_off()
         shown = sensitivity[sensitivity["aim"].isin(aims)]

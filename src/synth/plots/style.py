@@ -3,15 +3,16 @@
 :class:`FigureStyle` is a value that also works as a context manager (like seaborn's
 ``plotting_context``); importing synth changes no global matplotlib setting.
 
-A colour means one thing in every figure: each aim has its colour (:data:`AIM_COLOURS`), each
-validation cohort another (:data:`COHORT_COLOURS`), and no aim colour is a cohort colour. Marks
+A colour means one thing in every figure: each aim has its colour (:func:`aim_colours`, by its
+place in the review's declared order), each validation cohort another (:data:`COHORT_COLOURS`),
+and no aim colour is a cohort colour or any other named colour here. Marks
 that encode no category are :data:`NEUTRAL`; reference lines are :data:`REFERENCE` and dashed.
 Plot modules take every colour from here (a test checks that they hold no colour literals).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,14 +24,14 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from synth.schema import AIMS, COHORTS
+from synth.vocabulary import COHORTS, MAX_AIMS, Vocabulary
 
 __all__ = [
     "MM_PER_INCH",
     "ONE_COLUMN_MM",
     "TWO_COLUMN_MM",
     "OKABE_ITO",
-    "AIM_COLOURS",
+    "AIM_PALETTE",
     "COHORT_COLOURS",
     "COHORT_MARKERS",
     "POOLED_MARKER",
@@ -45,11 +46,19 @@ __all__ = [
     "POINTS_LOST",
     "AGREEMENT",
     "PRISMA_FILLS",
+    "RISK_LOW",
+    "RISK_UNCLEAR",
+    "RISK_HIGH",
+    "RISK_COLOURS",
+    "RISK_SYMBOLS",
+    "BAND_FILLS",
     "AUC_TICKS",
     "AUC_LOGIT_TICKS",
     "CHANCE_AUC",
     "sans_family",
     "aim_colours",
+    "AimStyle",
+    "aim_style",
     "auc_axis",
     "reference_line",
     "SYNTHETIC_LABEL",
@@ -81,11 +90,22 @@ OKABE_ITO: tuple[str, ...] = (
 )
 """Okabe & Ito (2008) palette, distinguishable with the common colour-vision deficiencies."""
 
-_AIM_PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
-"""Okabe-Ito blue, orange, bluish green, reddish purple: the aims, in their display order."""
-
-AIM_COLOURS: dict[str, str] = dict(zip(AIMS, _AIM_PALETTE, strict=True))
-"""One colour per aim; never used for anything else."""
+AIM_PALETTE: tuple[str, ...] = (
+    "#0072B2",  # Okabe-Ito blue
+    "#E69F00",  # Okabe-Ito orange
+    "#009E73",  # Okabe-Ito bluish green
+    "#CC79A7",  # Okabe-Ito reddish purple
+    "#332288",  # Tol indigo
+    "#882255",  # Tol wine
+    "#999933",  # Tol olive
+    "#117733",  # Tol green
+    "#FFAABB",  # Tol pink
+    "#DDCC77",  # Tol sand
+)
+"""The aims' colours, one per place in a review's declared aim order (:data:`MAX_AIMS` of
+them): the four Okabe & Ito colours first, then Paul Tol's (muted and light schemes), both
+designed for the common colour-vision deficiencies. No other named colour of this module is one
+of them (a test checks it)."""
 
 COHORT_COLOURS: dict[str, str] = dict(zip(COHORTS, ("#999999", "#56B4E9", "#D55E00"),
                                           strict=True))
@@ -122,6 +142,24 @@ PRISMA_FILLS: dict[str, str] = {"main": "#FCE3B0", "other": "#DDDDDD", "previous
                                 "phase": "#CDE6F5", "edge": "#333333"}
 """The PRISMA 2020 template's header, phase-label and edge colours."""
 
+# --- appraisal (QUADAS-2 judgements, quality bands): used for nothing else -------------------
+RISK_LOW = "#44BB99"
+"""A QUADAS-2 judgement of low risk of bias or low concern (Paul Tol's light mint)."""
+RISK_UNCLEAR = "#EEDD88"
+"""A QUADAS-2 judgement of unclear risk or concern (Tol's light yellow)."""
+RISK_HIGH = "#EE8866"
+"""A QUADAS-2 judgement of high risk or concern (Tol's light orange). The three are Tol's
+colour-blind-safe "light" scheme, made for cells holding text, and share no colour with an aim,
+a cohort or another meaning; every mark in them also carries a :data:`RISK_SYMBOLS` symbol."""
+RISK_COLOURS: dict[str, str] = {"low": RISK_LOW, "unclear": RISK_UNCLEAR, "high": RISK_HIGH}
+"""The judgement colours by judgement, in the order tables show them."""
+RISK_SYMBOLS: dict[str, str] = {"low": "+", "unclear": "?", "high": "\u2212"}
+"""The symbol in a judgement's cell (robvis's: + low, ? unclear, − high), so that colour is
+never the only cue."""
+BAND_FILLS: tuple[str, ...] = ("#F1EEF6", "#D0D1E6", "#A6BDDB", "#74A9CF", "#3690C0")
+"""Fills of ordered quality bands (METRICS' five, lowest first): ColorBrewer PuBu, a sequential
+scheme readable with colour-vision deficiencies and in grey scale."""
+
 CHANCE_AUC = 0.5
 """The AUC of a model no better than chance: a reference line wherever AUC is an axis."""
 AUC_TICKS: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
@@ -130,14 +168,45 @@ AUC_LOGIT_TICKS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99,
 """Ticks (as AUCs) of every logit-AUC axis."""
 
 
-def aim_colours(aims: Iterable[str]) -> dict[str, str]:
-    """Colours of ``aims``, from :data:`AIM_COLOURS`; an unknown aim raises a ValueError."""
-    out = {}
-    for aim in aims:
-        if aim not in AIM_COLOURS:
-            raise ValueError(f"aim={aim!r} has no colour; known aims: {', '.join(AIM_COLOURS)}")
-        out[aim] = AIM_COLOURS[aim]
-    return out
+def aim_colours(aim_names: Sequence[str]) -> dict[str, str]:
+    """Each aim's colour, by its place in ``aim_names`` (:data:`AIM_PALETTE`).
+
+    Pass the full declared order (``review.vocabulary.aim_names``), not the aims one figure
+    shows, so that an aim has the same colour in every figure. More than :data:`MAX_AIMS`
+    aims, or an aim named twice, raise a ValueError.
+    """
+    names = list(aim_names)
+    if len(names) > MAX_AIMS or len(set(names)) != len(names):
+        raise ValueError(f"aim_names={names!r}: give 1 to {MAX_AIMS} distinct aims, each with "
+                         "a colour of its own")
+    return dict(zip(names, AIM_PALETTE, strict=False))
+
+
+@dataclass(frozen=True)
+class AimStyle:
+    """How figures show aims: their order, colour and label (made by :func:`aim_style`)."""
+
+    names: tuple[str, ...]
+    colours: dict[str, str]
+    labels: dict[str, str]
+
+
+def aim_style(vocabulary: Vocabulary | None, present: Iterable[str]) -> AimStyle:
+    """The aims of a figure: ``vocabulary``'s declared order, colours and labels; or, without a
+    vocabulary, the aims in ``present`` sorted, coloured in that order and labelled by name.
+
+    An aim in ``present`` the vocabulary does not declare raises a ValueError.
+    """
+    shown = set(map(str, present))
+    if vocabulary is None:
+        names = tuple(sorted(shown))
+        return AimStyle(names, aim_colours(names), {a: a for a in names})
+    unknown = sorted(shown - set(vocabulary.aim_names))
+    if unknown:
+        raise ValueError(f"aims {unknown} are not declared in review.yaml (aims: "
+                         f"{', '.join(vocabulary.aim_names)})")
+    return AimStyle(vocabulary.aim_names, aim_colours(vocabulary.aim_names),
+                    dict(vocabulary.aim_labels))
 
 SYNTHETIC_LABEL = "Synthetic demonstration data"
 

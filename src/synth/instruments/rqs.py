@@ -1,10 +1,9 @@
-"""Quality-assessment instruments, declared as data, and how their totals become percentages.
+"""RQS 1.0, declared as data, and how its totals become percentages.
 
-An instrument is a table of items with their allowed points; RQS (Lambin et al., Nat Rev Clin
-Oncol 2017;14:749-762) is the first. Another instrument (RQS 2.0, METRICS) is added by declaring
-another :class:`Instrument`, not by branching code. :mod:`synth.schema` builds the quality
-table's columns from these declarations; :mod:`synth.quality` scores and summarises,
-:mod:`synth.plots.quality` draws.
+An :class:`Instrument` is a table of items with their allowed points; RQS (Lambin et al., Nat Rev
+Clin Oncol 2017;14:749-762) is the one :mod:`synth.schema` builds the ``quality`` table from;
+:mod:`synth.quality` scores and summarises it, :mod:`synth.plots.quality` draws. The other
+instruments (METRICS, RQS 2.0, QUADAS-2, CLEAR) are declared beside it in this package.
 """
 
 from __future__ import annotations
