@@ -364,3 +364,15 @@ def test_a_filled_new_review_passes_check_and_runs_every_notebook(tmp_path: Path
         p.name for p in find_notebooks(ROOT / "notebooks")]
     failed = [r.describe() for r in results if not r.ok]
     assert not failed, "\n".join(failed)
+
+
+def test_the_data_dictionary_documents_every_instrument_file():
+    from synth.schema import APPRAISAL_TABLES
+
+    text = data_dictionary()
+    for table in APPRAISAL_TABLES:
+        section = text.split(f"## `{table.filename}` (optional file)", 1)[1].split("\n## ", 1)[0]
+        for column in table.columns:
+            assert f"| `{column}` |" in section, (table.filename, column)
+    metrics = text.split("## `metrics.csv`", 1)[1].split("\n## ", 1)[0]
+    assert "segmentation no → items 8, 9, 10" in metrics

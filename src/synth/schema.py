@@ -8,11 +8,27 @@ drift apart.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import pandera.pandas as pa
 
-from synth.instruments import APPRAISAL_FILES, RQS
+from synth.instruments import (
+    APPRAISAL_FILES,
+    CLEAR,
+    METRICS,
+    METRICS_BANDS,
+    METRICS_CONDITIONS,
+    QUADAS2,
+    QUADAS2_JUDGEMENTS,
+    QUADAS2_OVERALL_RULES,
+    RQS,
+    RQS2,
+    RQS2_LEVELS,
+    RQS2_METHODS,
+)
+from synth.instruments.metrics import NA, YES_NO
+from synth.instruments.quadas2 import SIGNALLING_ANSWERS
 from synth.vocabulary import COHORTS, DEFAULT_VOCABULARY, LIST_KEYS, MAX_AIMS, Vocabulary
 
 __all__ = [
@@ -23,6 +39,7 @@ __all__ = [
     "Field",
     "Table",
     "TABLES",
+    "APPRAISAL_TABLES",
     "STUDIES",
     "PERFORMANCE",
     "QUALITY",
@@ -317,6 +334,92 @@ QUALITY = Table(
 TABLES: tuple[Table, ...] = (STUDIES, PERFORMANCE, QUALITY)
 
 
+def _key_fields(what: str) -> tuple[Field, Field]:
+    return (Field("study_id", "str", "Study (key in studies.csv).", required=True,
+                  nullable=False),
+            Field("rater", "str", f"Who {what}: a reviewer or the consensus.", required=True,
+                  nullable=False, vocabulary="raters"))
+
+
+def _notes() -> Field:
+    return Field("notes", "str", "Free-text remarks.")
+
+
+def _appraisal_tables() -> tuple[Table, ...]:
+    """The instrument files of :mod:`synth.instruments` (METRICS, RQS 2.0, QUADAS-2, CLEAR)
+    as tables: their columns and allowed answers, read from the declarations."""
+    answers = (*YES_NO, NA)
+    levels = "; ".join(f"{n} {name}" for n, name in RQS2_LEVELS.items())
+    metrics = (
+        *(Field(c.column, "str", c.question + (f" (asked when {c.requires} is yes)"
+                                               if c.requires else ""),
+                required=c.requires is None, nullable=c.requires is not None, allowed=YES_NO)
+          for c in METRICS_CONDITIONS),
+        *(Field(i.column, "str", f"METRICS {i.number} ({i.category}, weight {i.weight:g}): "
+                f"{i.name}; n/a or empty when a condition switches it off.", allowed=answers)
+          for i in METRICS.items))
+    rqs2 = (
+        Field("readiness_level", "int", f"Radiomics readiness level: {levels}.",
+              required=True, nullable=False, allowed=tuple(RQS2_LEVELS)),
+        Field("method", "str", "Method: hand-crafted-only items are empty under deep learning.",
+              required=True, nullable=False, allowed=RQS2_METHODS),
+        *(Field(i.column, "int", f"RQS 2.0 {i.number} (level {i.level}"
+                + (", hand-crafted only" if i.handcrafted_only else "") + f"): {i.name}; "
+                "empty above the study's readiness level.", allowed=i.points)
+          for i in RQS2.items))
+    quadas2 = (
+        *(Field(c, "str", ("Risk of bias" if c.startswith("rob_") else "Concern about "
+                           "applicability") + ": " + c.split("_", 1)[1].replace("_", " ") + ".",
+                required=True, nullable=False, allowed=QUADAS2_JUDGEMENTS)
+          for c in QUADAS2.judgement_columns),
+        *(Field(q.column, "str", f"Signalling question (optional): {q.question}",
+                allowed=SIGNALLING_ANSWERS) for q in QUADAS2.signalling))
+    clear = tuple(Field(i.column, "str", f"CLEAR {i.number} ({i.category}): {i.name}.",
+                        allowed=answers) for i in CLEAR.items)
+    switches = "; ".join(
+        f"{c.column} no → items {', '.join(map(str, c.switches_off))}"
+        for c in METRICS_CONDITIONS)
+    rules = {
+        METRICS.name: f"A condition answered no switches items off ({switches}); an item switched "
+                 "off is n/a or empty, every other item yes or no. Score = Σ weight(yes) / "
+                 "Σ weight(yes or no) × 100, rounded to one decimal as the official calculator "
+                 "rounds; bands " + ", ".join(f"{name} from {low:g}"
+                                              for name, low, _ in METRICS_BANDS) + ".",
+        RQS2.name: "Score every item up to the study's readiness level; items above it, and the "
+              "hand-crafted-only items under deep learning, stay empty. Percent = total / "
+              "the maximum at the study's level and method.",
+        QUADAS2.name: "The overall judgement per kind is derived, not entered: "
+                 + QUADAS2_OVERALL_RULES["worst"] + ".",
+        CLEAR.name: "Compliance = yes / (yes + no); CLEAR-S is the subset of items "
+               + _number_ranges(i.number for i in CLEAR.items if i.clear_s) + ".",
+    }
+    return tuple(
+        Table(name=inst.stem, description=f"One row per study x rater: {inst.name} "
+              f"({inst.citation}). {rules[inst.name]} Provenance: {inst.provenance}.",
+              fields=(*_key_fields("appraised"), *fields, _notes()), optional=True)
+        for inst, fields in ((METRICS, metrics), (RQS2, rqs2), (QUADAS2, quadas2),
+                             (CLEAR, clear)))
+
+
+def _number_ranges(numbers: Iterable[int]) -> str:
+    """``7–43, 53–58`` for a run of item numbers."""
+    nums = sorted(numbers)
+    runs: list[list[int]] = []
+    for n in nums:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+APPRAISAL_TABLES: tuple[Table, ...] = _appraisal_tables()
+"""The instrument files besides ``quality.csv`` (METRICS, RQS 2.0, QUADAS-2, CLEAR), their
+columns and allowed answers read from :mod:`synth.instruments`; the instruments validate them
+(:func:`synth.instruments.check_appraisal`), these declarations document them and give
+``synth new`` its columns."""
+
+
 def _row_check(rule: RowCheck) -> pa.Check:
     def ok(df):
         def col(name):
@@ -408,8 +511,10 @@ def data_dictionary() -> str:
         "<!-- generated by `python -m synth dictionary`; edit src/synth/schema.py instead -->",
         "# Data dictionary",
         "",
-        "A review folder holds `studies.csv`, `performance.csv`, optionally `quality.csv` and",
-        "`prisma.yaml`, and `review.yaml` with the review's title and its own vocabularies",
+        "A review folder holds `studies.csv`, `performance.csv`, optionally one file per quality",
+        "instrument (`quality.csv` for RQS 1.0, `metrics.csv`, `rqs2.csv`, `quadas2.csv`,",
+        "`clear.csv`; one row per study and rater) and `prisma.yaml`, and `review.yaml` with the",
+        "review's title and its own vocabularies",
         "(aims, sites, modalities, models, raters); or, instead of the CSV files, one `.xlsx`",
         "workbook whose sheets carry the same names (see *The workbook* below). Empty cells are",
         "missing values. Columns may come in any order; unknown columns are rejected.",
@@ -442,7 +547,7 @@ def data_dictionary() -> str:
         "  on the line of its second use.",
         "",
     ]
-    for t in TABLES:
+    for t in (*TABLES, *APPRAISAL_TABLES):
         opt = " (optional file)" if t.optional else ""
         lines += [f"## `{t.filename}`{opt}", "", t.description, "",
                   "| column | type | required | allowed | description |",

@@ -42,19 +42,18 @@ import yaml
 from synth.errors import check_choices
 from synth.files import atomic_paths
 from synth.instruments import (
-    CLEAR,
-    METRICS,
-    METRICS_CONDITIONS,
-    QUADAS2,
-    QUADAS2_JUDGEMENTS,
     RQS2,
-    RQS2_LEVELS,
-    RQS2_METHODS,
 )
-from synth.instruments.metrics import NA, YES_NO
-from synth.instruments.quadas2 import SIGNALLING_ANSWERS
 from synth.instruments.rqs2 import rqs2_applies
-from synth.schema import PERFORMANCE, QUALITY, STUDIES, Field, Table, data_dictionary
+from synth.schema import (
+    APPRAISAL_TABLES,
+    PERFORMANCE,
+    QUALITY,
+    STUDIES,
+    Field,
+    Table,
+    data_dictionary,
+)
 from synth.vocabulary import DEFAULT_VOCABULARY, VOCABULARY_KEYS, Vocabulary
 
 __all__ = [
@@ -72,58 +71,8 @@ __all__ = [
 ]
 
 
-def _key_fields(what: str) -> tuple[Field, Field]:
-    return (Field("study_id", "str", "Study (key in studies.csv).", required=True,
-                  nullable=False),
-            Field("rater", "str", f"Who {what}: a reviewer or the consensus.", required=True,
-                  nullable=False, vocabulary="raters"))
-
-
-def _notes() -> Field:
-    return Field("notes", "str", "Free-text remarks.")
-
-
-def _appraisal_tables() -> tuple[Table, ...]:
-    """The instrument files of :mod:`synth.instruments` (METRICS, RQS 2.0, QUADAS-2, CLEAR)
-    as tables: their columns and allowed answers, read from the declarations."""
-    answers = (*YES_NO, NA)
-    levels = "; ".join(f"{n} {name}" for n, name in RQS2_LEVELS.items())
-    metrics = (
-        *(Field(c.column, "str", c.question + (f" (asked when {c.requires} is yes)"
-                                               if c.requires else ""),
-                required=c.requires is None, nullable=c.requires is not None, allowed=YES_NO)
-          for c in METRICS_CONDITIONS),
-        *(Field(i.column, "str", f"METRICS {i.number} ({i.category}, weight {i.weight:g}): "
-                f"{i.name}; n/a or empty when a condition switches it off.", allowed=answers)
-          for i in METRICS.items))
-    rqs2 = (
-        Field("readiness_level", "int", f"Radiomics readiness level: {levels}.",
-              required=True, nullable=False, allowed=tuple(RQS2_LEVELS)),
-        Field("method", "str", "Method: hand-crafted-only items are empty under deep learning.",
-              required=True, nullable=False, allowed=RQS2_METHODS),
-        *(Field(i.column, "int", f"RQS 2.0 {i.number} (level {i.level}"
-                + (", hand-crafted only" if i.handcrafted_only else "") + f"): {i.name}; "
-                "empty above the study's readiness level.", allowed=i.points)
-          for i in RQS2.items))
-    quadas2 = (
-        *(Field(c, "str", ("Risk of bias" if c.startswith("rob_") else "Concern about "
-                           "applicability") + ": " + c.split("_", 1)[1].replace("_", " ") + ".",
-                required=True, nullable=False, allowed=QUADAS2_JUDGEMENTS)
-          for c in QUADAS2.judgement_columns),
-        *(Field(q.column, "str", f"Signalling question (optional): {q.question}",
-                allowed=SIGNALLING_ANSWERS) for q in QUADAS2.signalling))
-    clear = tuple(Field(i.column, "str", f"CLEAR {i.number} ({i.category}): {i.name}.",
-                        allowed=answers) for i in CLEAR.items)
-    return tuple(
-        Table(name=inst.stem, description=f"One row per study x rater: {inst.name} "
-              f"({inst.citation}).",
-              fields=(*_key_fields("appraised"), *fields, _notes()), optional=True)
-        for inst, fields in ((METRICS, metrics), (RQS2, rqs2), (QUADAS2, quadas2),
-                             (CLEAR, clear)))
-
-
 INSTRUMENT_TABLES: dict[str, Table] = {
-    "rqs": QUALITY, **{t.name: t for t in _appraisal_tables()}}
+    "rqs": QUALITY, **{t.name: t for t in APPRAISAL_TABLES}}
 """Quality instruments a new review may hold, by name: ``rqs`` (RQS 1.0, ``quality.csv``),
 ``metrics``, ``rqs2``, ``quadas2``, ``clear`` (each its own file or sheet)."""
 
