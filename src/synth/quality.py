@@ -40,6 +40,7 @@ from synth.vocabulary import Vocabulary
 
 __all__ = [
     "kappa_with_ci",
+    "rows_of_rater",
     "Item",
     "Instrument",
     "RQS",
@@ -108,11 +109,20 @@ def rater_scores(scores: pd.DataFrame, *, rater: str) -> pd.DataFrame:
     pandas.DataFrame
         The rows of ``scores`` whose ``rater`` is ``rater``, index reset.
     """
-    present = sorted(scores["rater"].unique())
+    return rows_of_rater(scores, rater=rater, what="scores")
+
+
+def rows_of_rater(frame: pd.DataFrame, *, rater: str, what: str = "rows") -> pd.DataFrame:
+    """The rows of ``frame`` whose ``rater`` is ``rater``, index reset; an absent rater raises
+    a ValueError naming the raters present (``rater='B' has no <what>; raters present: A``).
+    The one rater filter of every instrument (:func:`rater_scores`, :mod:`synth.appraisal`).
+    """
+    raters = frame["rater"].astype(str)
+    present = sorted(raters.unique())
     if rater not in present:
-        raise ValueError(f"rater={rater!r} has no scores; raters present: "
+        raise ValueError(f"rater={rater!r} has no {what}; raters present: "
                          f"{', '.join(present) or 'none'}")
-    return scores[scores["rater"] == rater].reset_index(drop=True)
+    return frame[raters == rater].reset_index(drop=True)
 
 
 def consensus_percent(review: Review, *, instrument: Instrument = RQS,

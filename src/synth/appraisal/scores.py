@@ -56,12 +56,8 @@ def figure_skip_reason(n_studies: int, what: str) -> str | None:
 
 
 def rater_rows(frame: pd.DataFrame, *, rater: str) -> pd.DataFrame:
-    """The rows of one rater; an absent rater raises a ValueError listing the raters present."""
-    present = sorted(frame["rater"].astype(str).unique())
-    if rater not in present:
-        raise ValueError(f"rater={rater!r} has no rows; raters present: "
-                         f"{', '.join(present) or 'none'}")
-    return frame[frame["rater"].astype(str) == rater].reset_index(drop=True)
+    """The rows of one rater (:func:`synth.quality.rows_of_rater`)."""
+    return quality.rows_of_rater(frame, rater=rater)
 
 
 # --- scores ----------------------------------------------------------------------------------
