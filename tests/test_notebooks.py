@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 from pathlib import Path
 
@@ -54,3 +56,24 @@ def test_a_broken_review_runs_no_notebook_and_names_its_problems(tmp_path: Path,
     assert notices[0].startswith("not running broken (1 notebook): 2 problems in ")
     assert notices[1].startswith("  studies.csv:1:modalty: unknown column")
     assert not result.job.output.exists()
+
+
+def test_every_saved_figure_is_shown_once_and_nothing_else_is(demo_run):
+    """The executed notebook shows each PNG it wrote, once, as written (no figure is drawn a
+    second time); only an exploration cell (one using ``synth.explore``) shows figures it does
+    not save."""
+    tmp, results = demo_run
+    manifest = json.loads((tmp / "results" / "demo" / "manifest.json").read_text())
+    for r in results:
+        name = r.job.notebook.name
+        saved = [(tmp / path).read_bytes() for path, entry in manifest["outputs"].items()
+                 if path.endswith(".png") and entry["notebook"] == name]
+        shown, unsaved = [], 0
+        for cell in json.loads(r.job.output.read_text())["cells"]:
+            images = [base64.b64decode(out["data"]["image/png"])
+                      for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+            shown += images
+            if "explore." not in "".join(cell["source"]):
+                unsaved += sum(image not in saved for image in images)
+        assert [shown.count(png) for png in saved] == [1] * len(saved), name
+        assert unsaved == 0, f"{name}: {unsaved} figures shown that were not saved"

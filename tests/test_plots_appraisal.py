@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import DEMO
-from matplotlib.collections import PathCollection
+from matplotlib.collections import PathCollection, QuadMesh
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -64,7 +64,10 @@ def test_category_compliance_bars_are_the_table(sections):
 def test_answer_heatmap_cells_are_the_shades(sections):
     _, args = sections["METRICS"].figures["metrics_heatmap"]
     fig = plots.plot_answer_heatmap(**args)
-    image = fig.axes[0].images[0].get_array()
+    ax = fig.axes[0]
+    assert not ax.images  # cells are vector rectangles, not an image resampled for print
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    image = mesh.get_array()
     table = args["table"]
     first = table[table["study_id"] == table["study_id"].iloc[0]]
     expected = np.ma.masked_invalid(first["shade"].to_numpy(float))
@@ -77,13 +80,19 @@ def test_traffic_light_draws_every_judgement_in_its_colour_and_symbol(sections):
     _, args = sections["QUADAS-2"].figures["quadas2_traffic_light"]
     table = args["table"]
     fig = plots.plot_traffic_light(table)
-    dots = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    ax = fig.axes[0]
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
     codes = [c for c in table.columns if c not in ("study_id", "label")]
     cells = table[codes].to_numpy().ravel()
-    assert len(dots) == len(cells)
-    colours = [mcolors.to_hex(d.get_facecolor()[0]).upper() for d in dots]
-    expected = [st.RISK_COLOURS[j].upper() for c in codes for j in table[c]]
-    assert colours == expected
+    column_at = dict(zip(ax.get_xticks(), codes, strict=True))
+    drawn = {}
+    for d in dots:  # one artist per judgement, each dot at its study's row and domain's column
+        colour = mcolors.to_hex(d.get_facecolor()[0]).upper()
+        (judgement,) = [j for j, c in st.RISK_COLOURS.items() if c.upper() == colour]
+        drawn[judgement] = sorted((int(y), column_at[x]) for x, y in d.get_offsets())
+    expected = {j: sorted((r, c) for c in codes for r, v in enumerate(table[c]) if v == j)
+                for j in appraisal.JUDGEMENTS if (cells == j).any()}
+    assert drawn == expected
     texts = _texts(fig)
     for judgement, symbol in st.RISK_SYMBOLS.items():
         assert texts.count(symbol) >= int((cells == judgement).sum())

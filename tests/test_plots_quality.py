@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 
 import matplotlib.colors as mcolors
+import numpy as np
 import pytest
 from conftest import DEMO, ROOT
+from matplotlib.collections import QuadMesh
 
 import synth
 from synth import auc, quality
+from synth.instruments import RQS
 from synth.plots import quality as plots
 from synth.plots import style as st
 from synth.review import study_labels
@@ -100,6 +103,22 @@ def test_heat_map_labels_studies_by_first_author_and_year(demo, assessment):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     expected = study_labels(demo.studies).loc[assessment.heatmap["study_id"]].tolist()
     assert labels == expected and labels[0].startswith("Demo S")
+
+
+def test_heat_map_cells_are_vector_shades_of_the_points(assessment):
+    """One mesh of rectangles (sharp in PDF and SVG, no image at print resolution); a cell's
+    shade is its points over the component's maximum (or minimum, when negative)."""
+    fig = plots.plot_heatmap(assessment.heatmap)
+    ax = fig.axes[0]
+    assert not ax.images
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    shades = np.asarray(mesh.get_array())
+    points = assessment.heatmap[list(RQS.columns)].to_numpy(float)
+    maxima = np.array([i.max_points for i in RQS.items], dtype=float)
+    minima = np.array([abs(i.min_points) or 1 for i in RQS.items], dtype=float)
+    assert shades.shape == points.shape
+    assert np.allclose(shades, np.where(points >= 0, points / maxima, points / minima))
+    assert ax.get_ylim() == (len(points) - 0.5, -0.5)  # the top study first
 
 
 def test_assessment_figures_are_every_figure_of_the_notebook(assessment, monkeypatch):

@@ -10,7 +10,7 @@ from typing import Any
 
 from synth.errors import ReviewDataError
 
-__all__ = ["load_review", "Review", "ReviewDataError", "__version__"]
+__all__ = ["load_review", "Review", "ReviewDataError", "warm_up", "__version__"]
 
 __version__ = "0.1.0"
 
@@ -22,3 +22,34 @@ def __getattr__(name: str) -> Any:
 
         return getattr(review, name)
     raise AttributeError(f"module 'synth' has no attribute {name!r}")
+
+
+_ON_USE = ("scipy.stats", "statsmodels.stats.inter_rater", "pingouin")
+"""Modules synth's analyses import on first use, to keep ``import synth`` light."""
+
+
+def warm_up() -> None:
+    """Do ahead what a notebook's first cells would otherwise wait for.
+
+    A warm kernel (:mod:`synth.kernels`) calls it before its notebook starts: it imports the
+    modules synth's analyses import on first use, lets pandera register its pandas backends
+    (a process's first validation takes about 0.3 s) and, when the notebook draws (matplotlib
+    is imported), saves a small figure and table to memory (:func:`synth.outputs.warm_up`).
+    Nothing is written; no name, setting or figure is left behind.
+    """
+    import importlib
+    import sys
+
+    for name in _ON_USE:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+    import pandas as pd
+    import pandera.pandas as pa
+
+    pa.DataFrameSchema({"a": pa.Column(int)}).validate(pd.DataFrame({"a": [1]}))
+    if "matplotlib" in sys.modules:
+        from synth import outputs
+
+        outputs.warm_up()

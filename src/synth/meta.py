@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, stats
+from statsmodels.regression.linear_model import WLS  # not statsmodels.api: 0.2 s less a kernel
 
 from synth import intervals
 from synth.errors import check_choice
@@ -584,7 +584,7 @@ def meta_regression(
     tau2 = _estimate_tau2(y, v, design, method)
     tau2_null = _estimate_tau2(y, v, np.ones((k, 1)), method)
     w = 1.0 / (v + tau2)
-    fit = sm.WLS(y, design, weights=w).fit(cov_type="fixed scale", cov_kwds={"scale": 1.0})
+    fit = WLS(y, design, weights=w).fit(cov_type="fixed scale", cov_kwds={"scale": 1.0})
     coef = np.asarray(fit.params, dtype=float)
     cov = np.asarray(fit.cov_params(), dtype=float)
     se = np.sqrt(np.diag(cov))

@@ -40,7 +40,7 @@ from synth.files import (
 from synth.plots.style import MANUSCRIPT, PRINT_DPI
 
 __all__ = ["READABLE_MAX_ROWS", "READABLE_DIGITS", "run_context", "save_figure", "write_table",
-           "output_dirs", "spreadsheet_safe", "printable"]
+           "output_dirs", "spreadsheet_safe", "printable", "warm_up"]
 
 READABLE_MAX_ROWS = 1000
 """Most rows written to the formats people read (Markdown, LaTeX, HTML, Word): a longer table
@@ -200,17 +200,19 @@ def save_figure(fig: Figure, stem: str | Path, *, formats: Iterable[str] | None 
                 fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
     written = targets
     _log_output(context, written)
-    if context is not None and "png" in formats:
+    if "png" in formats:
         _show_saved(fig, stem.with_name(f"{stem.name}.png"))
     return written
 
 
 def _show_saved(fig: Figure, png: Path) -> None:
-    """In a ``synth run`` notebook, show the PNG just written instead of rendering ``fig`` again.
+    """In a notebook, show the PNG just written instead of rendering ``fig`` again.
 
     IPython's inline backend would draw every open figure once more at the end of the cell
-    (about a quarter of a figure's cost); the executed notebook shows the saved file instead,
-    at the size the inline backend would use. Outside IPython nothing happens.
+    (about a quarter of a figure's cost), all after the cell's other output; the notebook shows
+    the saved file instead, where it was saved, at the size the inline backend would use, and
+    what it shows is what the manuscript gets. Outside IPython, or with another backend,
+    nothing happens.
     """
     try:
         from IPython import get_ipython
@@ -341,7 +343,7 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _write_docx(df: pd.DataFrame, path: Path, title: str) -> None:
+def _write_docx(df: pd.DataFrame, path: Path | io.BytesIO, title: str) -> None:
     """A Word document holding ``df`` as a table (python-docx), header row bold, Arial 9 pt."""
     from docx import Document
     from docx.shared import Pt
@@ -438,6 +440,32 @@ def write_table(df: pd.DataFrame, stem: str | Path, *, markdown: bool = True,
     paths = [atomic_write(stem.with_name(f"{stem.name}.{fmt}"), writers[fmt]) for fmt in formats]
     _log_output(context, paths)
     return paths
+
+
+def warm_up() -> None:
+    """Save a small figure in every default format and a small table in every table format,
+    all to memory, and keep nothing.
+
+    The first figure a Python process saves loads its fonts and, for PDF, the font subsetter;
+    the first table loads the Excel, Word, Markdown and LaTeX writers: about half a second a
+    notebook. A warm kernel (:mod:`synth.kernels`) does this before its notebook starts, so the
+    notebook does not wait for it. Nothing is drawn with pyplot and no setting is changed.
+    """
+    with MANUSCRIPT, mpl.rc_context(_saving_style()):
+        fig = Figure(layout="constrained")
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], label="a")
+        ax.legend()
+        ax.set_title("0.9 \u2212 \u00b7 +", fontweight="bold")
+        ax.set_xlabel(r"$\tau^2$")
+        for fmt in FIGURE_FORMATS:
+            fig.savefig(io.BytesIO(), format=fmt, dpi=PRINT_DPI)
+    df = pd.DataFrame({"a": [0.5]})
+    df.to_markdown(index=False)
+    df.to_latex(index=False)
+    df.to_html(index=False)
+    df.to_excel(io.BytesIO(), index=False, engine="openpyxl")
+    _write_docx(df, io.BytesIO(), "warm-up")
 
 
 def output_dirs(review_name: str, *, figures_dir: str | Path = "figures",

@@ -178,10 +178,7 @@ def plot_answer_heatmap(table: pd.DataFrame, *, name: str, synthetic: bool = Fal
         cmap = LinearSegmentedColormap.from_list(
             "synth_answers", [st.BACKGROUND, to_rgba(st.NEUTRAL, _BAR_ALPHA)]).with_extremes(
             bad=st.LIGHT)
-        ax.imshow(np.ma.masked_invalid(shade), cmap=cmap, vmin=0, vmax=1, aspect="auto",
-                  interpolation="nearest")
-        ax.hlines(np.arange(n + 1) - 0.5, -0.5, k - 0.5, color=st.LIGHT, linewidth=0.3)
-        ax.vlines(np.arange(k + 1) - 0.5, -0.5, n - 0.5, color=st.LIGHT, linewidth=0.3)
+        st.cell_grid(ax, np.ma.masked_invalid(shade), cmap=cmap, vmin=0, vmax=1)
         fs = st.MANUSCRIPT.font_size - (2 if n > 30 else 1.5)
         for (r, c), v in np.ndenumerate(shade):
             if not np.isfinite(v):
@@ -196,7 +193,6 @@ def plot_answer_heatmap(table: pd.DataFrame, *, name: str, synthetic: bool = Fal
             if np.isfinite(s):
                 ax.text(k + 0.6, r, f"{s:.0f}", ha="center", va="center", fontsize=fs)
         ax.set_xlim(-0.5, k + 1.2 if has_score else k - 0.5)
-        ax.set_ylim(n - 0.5, -0.5)
         names = [str(lab) for _, lab in item_labels]
         if k > _MAX_NAMED_ITEMS:  # too many to name: numbers only, the table names them
             names = [lab.split(" ", 1)[0] for lab in names]
@@ -260,13 +256,17 @@ def plot_traffic_light(table: pd.DataFrame, *, synthetic: bool = False,
         fig, ax = st.new_figure(width, min(42 + 3.4 * n, 240))
         fs = st.MANUSCRIPT.font_size - (1.5 if n > 30 else 1)
         size = 34 if n > 30 else 60
-        for ci, code in enumerate(codes):
-            for r, j in enumerate(table[code]):
-                if isinstance(j, str) and j in st.RISK_COLOURS:
-                    ax.scatter(x[ci], r, s=size, color=st.RISK_COLOURS[j], edgecolors=st.NEUTRAL,
-                               linewidths=0.4, zorder=2)
-                    ax.text(x[ci], r, st.RISK_SYMBOLS[j], ha="center", va="center_baseline",
-                            fontsize=fs, zorder=3)
+        cells = [(x[ci], r, j) for ci, code in enumerate(codes)
+                 for r, j in enumerate(table[code])
+                 if isinstance(j, str) and j in st.RISK_COLOURS]
+        for judgement in JUDGEMENTS:  # one artist per judgement, not one per cell: faster saves
+            at = [(cx, cy) for cx, cy, j in cells if j == judgement]
+            if at:
+                ax.scatter(*zip(*at, strict=True), s=size, color=st.RISK_COLOURS[judgement],
+                           edgecolors=st.NEUTRAL, linewidths=0.4, zorder=2)
+        for cx, cy, j in cells:
+            ax.text(cx, cy, st.RISK_SYMBOLS[j], ha="center", va="center_baseline",
+                    fontsize=fs, zorder=3)
         ax.set_xlim(min(x) - 0.6, max(x) + 0.6)
         ax.set_ylim(n - 0.5, -0.5)
         ax.set_yticks(range(n), table["label"], fontsize=fs)

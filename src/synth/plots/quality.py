@@ -224,12 +224,9 @@ def plot_heatmap(table: pd.DataFrame, *, negative: Negative = "floor",
     n = len(points)
     with st.MANUSCRIPT:
         fig, ax = st.new_figure(width, min(35 + 3.1 * n, 240))
-        image = ax.imshow(shade, cmap=_points_colourmap(),
-                          norm=TwoSlopeNorm(vmin=-1, vcenter=0, vmax=1), aspect="auto",
-                          interpolation="nearest")
         k = len(instrument.items)
-        ax.hlines(np.arange(n + 1) - 0.5, -0.5, k - 0.5, color=st.LIGHT, linewidth=0.3)
-        ax.vlines(np.arange(k + 1) - 0.5, -0.5, n - 0.5, color=st.LIGHT, linewidth=0.3)
+        image = st.cell_grid(ax, shade, cmap=_points_colourmap(),
+                             norm=TwoSlopeNorm(vmin=-1, vcenter=0, vmax=1))
         fs = st.MANUSCRIPT.font_size - (1.5 if n > 30 else 1)
         for (r, c), v in np.ndenumerate(points):
             ax.text(c, r, str(v), ha="center", va="center", fontsize=fs,
@@ -238,7 +235,6 @@ def plot_heatmap(table: pd.DataFrame, *, negative: Negative = "floor",
             ax.text(k + 0.2, r, f"{t}", ha="center", va="center", fontsize=fs)
             ax.text(k + 1.3, r, f"{p:.0f}", ha="center", va="center", fontsize=fs)
         ax.set_xlim(-0.5, k + 1.9)
-        ax.set_ylim(n - 0.5, -0.5)
         ax.set_xticks(list(range(k)) + [k + 0.2, k + 1.3],
                       [i.label for i in instrument.items] + ["total", "%"],
                       rotation=60, ha="left", va="bottom", rotation_mode="anchor")
