@@ -22,6 +22,7 @@ from conftest import ROOT, sigint_default
 from jupyter_client import BlockingKernelClient
 
 from synth.config import load_config, with_overrides
+from synth.forkserver import forking_supported
 from synth.kernels import KernelPool, PoolClosed, notebook_imports
 from synth.runner import run
 from synth.template import write_review
@@ -109,12 +110,22 @@ def _project(tmp: Path, notebooks: dict[str, list[tuple[str, str]]], jobs: int =
     return tmp
 
 
+def _is_kernel(p: psutil.Process) -> bool:
+    """Started as ``ipykernel_launcher``, or forked from the template (whose command line a
+    forked kernel keeps)."""
+    if "ipykernel_launcher" in " ".join(p.cmdline()):
+        return True
+    parent = p.parent()
+    return (parent is not None and "synth.forkserver" in " ".join(p.cmdline())
+            and "synth.forkserver" in " ".join(parent.cmdline()))
+
+
 def _kernels(parent: psutil.Process) -> list[psutil.Process]:
     """Live kernel processes among the descendants of ``parent``."""
     out = []
     for p in parent.children(recursive=True):
         try:
-            if "ipykernel_launcher" in " ".join(p.cmdline()) and p.status() != "zombie":
+            if _is_kernel(p) and p.status() != "zombie":
                 out.append(p)
         except psutil.NoSuchProcess:
             continue
@@ -156,9 +167,9 @@ import json, sys
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from synth.kernels import _preload
+from synth.forkserver import preload
 before = dict(plt.rcParams)
-_preload({modules!r})
+preload({modules!r})
 print(json.dumps({{"loaded": [m in sys.modules for m in ("pingouin", "scipy.stats",
                                                          "statsmodels.stats.inter_rater",
                                                          "fontTools.subset", "openpyxl", "docx",
@@ -184,8 +195,13 @@ def test_a_notebook_importing_synth_gets_its_first_use_work_done_ahead(modules, 
 
 # --- a fresh kernel for every notebook --------------------------------------------------------
 
-@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
-def test_no_state_carries_over_from_one_notebook_to_the_next(tmp_path: Path, warm: bool):
+@pytest.mark.parametrize(("warm", "fork"), [(True, True), (True, False), (False, False)],
+                         ids=["forked", "warm", "cold"])
+def test_no_state_carries_over_from_one_notebook_to_the_next(tmp_path: Path, warm: bool,
+                                                             fork: bool, monkeypatch):
+    if fork and not forking_supported():
+        pytest.skip("kernels are forked on Linux only")
+    monkeypatch.setattr("synth.kernels.forking_supported", lambda: fork)
     project = _project(tmp_path, {"01_dirty.ipynb": _DIRTY_NB, "02_clean.ipynb": _CLEAN_NB})
     config = with_overrides(load_config(project / "synth.yaml"), warm_kernels=warm)
     results = run(config)
@@ -249,8 +265,8 @@ def test_with_two_slots_two_kernels_run_and_three_more_start(tmp_path: Path):
 
 def test_without_a_free_core_no_kernel_starts_ahead(tmp_path: Path):
     """With as many slots as cores, kernels warming ahead would slow the notebooks executing:
-    each starts when it is taken."""
-    with KernelPool([("json",)] * 3, slots=2, cores=2) as pool:
+    each starts when it is taken (unless forked: nothing is left to import)."""
+    with KernelPool([("json",)] * 3, slots=2, cores=2, fork=False) as pool:
         assert not pool.alive
         first = pool.take()
         assert pool.alive == [first]
@@ -304,7 +320,8 @@ def test_no_kernel_is_left_when_ctrl_c_stops_a_notebook(tmp_path: Path, jobs: in
     flags = [project / "results" / f"running-{n}" for n in range(1, jobs + 1)]
     try:
         _wait_for("the notebooks to run", lambda: all(f.exists() for f in flags))
-        ahead = jobs + 1 if jobs < (os.cpu_count() or 1) else 0  # needs a core left free
+        # forked kernels start ahead; others need a core left free
+        ahead = jobs + 1 if forking_supported() or jobs < (os.cpu_count() or 1) else 0
         _wait_for("the next kernels to start",
                   lambda: len(_kernels(parent)) == min(jobs + ahead, jobs + 2))
         pids = [k.pid for k in _kernels(parent)]

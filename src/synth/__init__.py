@@ -28,8 +28,13 @@ _ON_USE = ("scipy.stats", "statsmodels.stats.inter_rater", "pingouin")
 """Modules synth's analyses import on first use, to keep ``import synth`` light."""
 
 
+_warmed: set[str] = set()
+"""What :func:`warm_up` has done in this process (a kernel forked from a template that did it,
+:mod:`synth.forkserver`, inherits it)."""
+
+
 def warm_up() -> None:
-    """Do ahead what a notebook's first cells would otherwise wait for.
+    """Do ahead what a notebook's first cells would otherwise wait for; once a process.
 
     A warm kernel (:mod:`synth.kernels`) calls it before its notebook starts: it imports the
     modules synth's analyses import on first use, lets pandera register its pandas backends
@@ -40,16 +45,19 @@ def warm_up() -> None:
     import importlib
     import sys
 
-    for name in _ON_USE:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            continue
-    import pandas as pd
-    import pandera.pandas as pa
+    if "modules" not in _warmed:
+        for name in _ON_USE:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue
+        import pandas as pd
+        import pandera.pandas as pa
 
-    pa.DataFrameSchema({"a": pa.Column(int)}).validate(pd.DataFrame({"a": [1]}))
-    if "matplotlib" in sys.modules:
+        pa.DataFrameSchema({"a": pa.Column(int)}).validate(pd.DataFrame({"a": [1]}))
+        _warmed.add("modules")
+    if "matplotlib" in sys.modules and "figures" not in _warmed:
         from synth import outputs
 
         outputs.warm_up()
+        _warmed.add("figures")

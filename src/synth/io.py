@@ -48,6 +48,7 @@ import yaml
 from synth.errors import HEADER_ROW, Problem, sheet_row
 
 __all__ = [
+    "stripped_text",
     "Sheet",
     "Workbook",
     "Document",
@@ -294,7 +295,7 @@ def number_style(sheet: Sheet, columns: Iterable[str]) -> NumberStyle:
     for col in columns:
         if col not in sheet.frame:
             continue
-        text = _stripped_text(sheet.frame[col])
+        text = stripped_text(sheet.frame[col])
         if text.empty:
             continue
         marks = _decimal_marks(text)
@@ -314,9 +315,13 @@ def number_style(sheet: Sheet, columns: Iterable[str]) -> NumberStyle:
     return NumberStyle(mark, f"row {sheet_row(idx)} ({col}: {value!r})")
 
 
-def _stripped_text(series: pd.Series) -> pd.Series:
+def stripped_text(series: pd.Series) -> pd.Series:
     """The non-blank text cells of ``series``, stripped (other cells left out)."""
-    text = series[series.map(lambda v: isinstance(v, str))].astype(str).str.strip()
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        is_text = series.notna()  # all text or missing (a CSV): no look at each cell
+    else:
+        is_text = series.map(lambda v: isinstance(v, str)).astype(bool)
+    text = series[is_text].astype(str).str.strip()
     return text[text != ""]
 
 
@@ -341,7 +346,7 @@ def parse_numbers(series: pd.Series, style: NumberStyle) -> tuple[pd.Series, dic
     """
     out = pd.Series(float("nan"), index=series.index, dtype=float)
     bad: dict[Any, str] = {}
-    text = _stripped_text(series)
+    text = stripped_text(series)
     # Fast path, vectorised: the cells _number reads as they stand (plain numbers in the
     # file's convention); every other cell goes through _number one at a time.
     plain = text.str.fullmatch(_CANONICAL.pattern if style.decimal == "." else r"[+-]?\d+")

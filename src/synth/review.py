@@ -34,6 +34,7 @@ from synth.io import (
     read_csv,
     read_workbook,
     read_yaml,
+    stripped_text,
 )
 from synth.prisma_counts import (
     LOG_FILENAME,
@@ -158,7 +159,9 @@ def _coerce(series: pd.Series, f: Field, style: NumberStyle
 
     Numbers are read in the file's convention (:func:`synth.io.parse_numbers`).
     """
-    text = series.astype(object).map(lambda v: v.strip() or None if isinstance(v, str) else None)
+    stripped = stripped_text(series)
+    text = pd.Series(None, index=series.index, dtype=object)
+    text.loc[stripped.index] = stripped
     if f.dtype == "str":
         return text, {}
     parsed, bad = parse_numbers(text, style)
