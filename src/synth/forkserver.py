@@ -41,7 +41,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,14 @@ def _become_kernel(request: Mapping[str, Any], sock: socket.socket) -> None:
         os._exit(code)
 
 
+def _requests(lines: Iterable[str]) -> Iterator[str]:
+    """The runner's requests until it closes the socket (or dies)."""
+    try:
+        yield from lines
+    except OSError:
+        return
+
+
 def serve(fd: int) -> None:
     """The template's main loop, on the socket ``fd`` it shares with the runner.
 
@@ -166,11 +174,14 @@ def serve(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
     sock = socket.socket(fileno=fd)
     lines = sock.makefile("r", encoding="utf-8")
-    first = lines.readline()
-    if not first:
+    try:
+        first = lines.readline()
+        if not first:
+            return
+        error = _load(json.loads(first)["modules"])
+        _send(sock, {"error": error})
+    except OSError:  # the runner closed the socket (the pool closed) before the answer
         return
-    error = _load(json.loads(first)["modules"])
-    _send(sock, {"error": error})
     if error is not None:
         return
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped as they exit
@@ -179,7 +190,7 @@ def serve(fd: int) -> None:
     gc.freeze()
     children: list[int] = []
     try:
-        for line in lines:
+        for line in _requests(lines):
             request = json.loads(line)
             with warnings.catch_warnings():
                 # Python 3.12+ warns of forking with threads; the only ones here are BLAS
@@ -190,7 +201,10 @@ def serve(fd: int) -> None:
             if pid == 0:
                 _become_kernel(request, sock)
             children.append(pid)
-            _send(sock, {"pid": pid})
+            try:
+                _send(sock, {"pid": pid})
+            except OSError:  # the runner is gone: so are the kernels
+                break
     finally:
         me = os.getpid()
         for pid in children:

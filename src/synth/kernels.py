@@ -147,7 +147,9 @@ class WarmKernel:
         # shutdown() stops the kernel (zmq sockets must not be closed under a poll).
         deadline = time.monotonic() + timeout
         kc = self.km.client()
-        kc.start_channels()
+        # No heartbeat (its thread opens its socket late: stopping the client meanwhile, as
+        # closing the pool does, makes the thread fail), no stdin or control: not used here.
+        kc.start_channels(stdin=False, hb=False, control=False)
         try:
             while True:
                 self._raise_if_stopped()

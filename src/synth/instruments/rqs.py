@@ -128,7 +128,9 @@ class Instrument:
                     f"{self.name} component {item.number} ({item.name}) is required to score "
                     f"the total; one of: {', '.join(map(str, item.allowed))}"))
                 continue
-            for idx, value in quality[item.column].items():
+            column = quality[item.column]
+            allowed = column.isin(item.allowed).to_numpy(dtype=bool)  # NA, text: not allowed
+            for idx, value in column[~allowed].items():  # only the problems, one at a time
                 if pd.isna(value):
                     shown = "(empty)"
                 elif isinstance(value, int | float | np.integer | np.floating) and \
