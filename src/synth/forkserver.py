@@ -26,7 +26,8 @@ closes the socket (or dies), it kills the kernels it forked and exits.
 
 Not used where forking is unsafe or unknown: only on Linux (macOS's system frameworks do not
 survive a fork without exec), only for kernels that run ``ipykernel_launcher``, and not when an
-imported module started a thread.
+imported module started a thread or loaded matplotlib's inline backend (outside a shell, it
+would not hook figures into the kernels' shells). Then each kernel starts the usual way.
 """
 
 from __future__ import annotations
