@@ -243,6 +243,8 @@ class KernelPool:
         self._extra_arguments = list(extra_arguments)
         self._server = (self._fork_server(timeout)
                         if warm and (fork is None and forking_supported() or fork) else None)
+        self._provisioner = fork_provisioner(self._server) if self._server else None
+        """The provisioner class of forked kernels (one class for the pool's life)."""
         spare = max(0, (cores or os.cpu_count() or 1) - self._slots)
         self._warm = warm and (self._server is not None or spare > 0)
         self._warming = threading.BoundedSemaphore(max(1, spare))
@@ -274,10 +276,10 @@ class KernelPool:
 
     def _fork_server(self, timeout: float) -> ForkServer | None:
         """The template kernels are forked from, started now (None: kernels are not forked)."""
-        modules = list(dict.fromkeys(m for p in self._preloads for m in p))
         python = kernel_python(self._kernel_name)
         if python is None or not self._preloads:
             return None
+        modules = list(dict.fromkeys(m for p in self._preloads for m in p))
         try:
             return ForkServer(python, modules, cwd=self._cwd, timeout=timeout)
         except OSError:  # no template process: kernels start the usual way
@@ -316,10 +318,10 @@ class KernelPool:
     def _start_now(self, index: int) -> WarmKernel:
         context = self._folder / f"kernel-{index}.json"
         km = _manager_class()(kernel_name=self._kernel_name)
-        if self._server is not None:
+        if self._provisioner is not None:
             km.kernel_id = str(uuid.uuid4())
-            km.provisioner = fork_provisioner(self._server)(
-                kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+            km.provisioner = self._provisioner(kernel_id=km.kernel_id,
+                                               kernel_spec=km.kernel_spec, parent=km)
         kernel = WarmKernel(km, context)
         env = {**os.environ, RUN_CONTEXT_ENV: str(context)}
         from jupyter_core.utils import run_sync
